@@ -1,0 +1,209 @@
+"""Executing the notebooks with papermill and building the Jupyter Book from them.
+
+Notebooks are committed without outputs. ``run`` executes one into a staging copy of the
+book (``<build>/book-src``); ``build`` stages the chapter pages and the configuration
+beside them and calls ``jupyter-book build -W`` on it, so the site is rendered from
+executed notebooks and any notebook error or Sphinx warning fails the build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import paths
+from .profiles import check_profile
+from .registry import ConfigError, check_choice
+
+STAGE = "book-src"
+INSTALL_TAG = "colab-install"
+
+
+def toc_files(root: Path | None = None) -> list[str]:
+    """Every file of ``_toc.yml`` in reading order (paths without suffix)."""
+    root = root or paths.repo_root()
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for key in ("root", "parts", "chapters", "sections"):
+                if key == "root":
+                    if key in node:
+                        files.append(node["root"])
+                elif key in node:
+                    for child in node[key]:
+                        walk(child)
+
+    walk(toc)
+    return files
+
+
+def notebooks(root: Path | None = None) -> list[str]:
+    """Names of the book's notebooks (``notebooks/<name>.ipynb``) in reading order."""
+    root = root or paths.repo_root()
+    return [Path(f).name for f in toc_files(root) if (root / f"{f}.ipynb").is_file()]
+
+
+def notebook_path(name: str, root: Path | None = None) -> Path:
+    root = root or paths.repo_root()
+    check_choice("notebook", name, notebooks(root))
+    return root / "notebooks" / f"{name}.ipynb"
+
+
+def notebook_parameters(name: str, root: Path | None = None) -> dict[str, Any]:
+    """The names and defaults of a notebook's ``parameters`` cell."""
+    import papermill as pm
+
+    return pm.inspect_notebook(str(notebook_path(name, root)))
+
+
+def check_parameters(name: str, params: dict[str, Any], root: Path | None = None) -> None:
+    allowed = notebook_parameters(name, root)
+    for key in params:
+        check_choice(f"parameter of notebook {name!r}", key, allowed)
+    if "profile" in params:
+        check_profile(params["profile"])
+
+
+def run(
+    name: str,
+    *,
+    profile: str,
+    params: dict[str, Any] | None = None,
+    build_dir: str | Path | None = None,
+    root: Path | None = None,
+) -> Path:
+    """Execute one notebook with papermill into the staging folder; return the output path."""
+    import papermill as pm
+
+    root = root or paths.repo_root()
+    build = paths.build_root(build_dir).resolve()
+    params = {"profile": check_profile(profile), "tables_dir": str(build / "tables"), **(params or {})}
+    check_parameters(name, params, root)
+    out = build / STAGE / "notebooks" / f"{name}.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("REGPRUNE_PROGRESS", "log")  # the kernel inherits it: no bar in outputs
+    pm.execute_notebook(
+        str(notebook_path(name, root)),
+        str(out),
+        parameters=params,
+        cwd=str(root / "notebooks"),
+        progress_bar=False,
+        kernel_name="python3",
+    )
+    return out
+
+
+def stage(build_dir: str | Path | None = None, root: Path | None = None) -> Path:
+    """Copy the book's configuration and pages (not the notebooks) into the staging folder."""
+    root = root or paths.repo_root()
+    dest = paths.build_root(build_dir).resolve() / STAGE
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(root / name, dest / name)
+    shutil.copytree(root / "book", dest / "book", dirs_exist_ok=True)
+    return dest
+
+
+def build(
+    *,
+    profile: str = "cpu",
+    params: dict[str, Any] | None = None,
+    build_dir: str | Path | None = None,
+    root: Path | None = None,
+) -> Path:
+    """Run every notebook, then build the site with ``-W``; return the folder of index.html."""
+    root = root or paths.repo_root()
+    build = paths.build_root(build_dir).resolve()
+    names = notebooks(root)
+    for name in names:  # check everything before executing anything
+        check_parameters(name, {"profile": profile, **(params or {})}, root)
+    src = stage(build, root)
+    for name in names:
+        print(f"executing notebooks/{name}.ipynb (profile {profile})", flush=True)
+        run(name, profile=profile, params=params, build_dir=build, root=root)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb), "build", str(src), "--path-output", str(build), "-W", "--keep-going"]
+    subprocess.run(cmd, check=True)
+    html = build / "_build" / "html"
+    index = build / "html"  # a stable place: <build>/html, as the README says
+    if index.exists() or index.is_symlink():
+        shutil.rmtree(index) if index.is_dir() and not index.is_symlink() else index.unlink()
+    shutil.copytree(html, index)
+    return index
+
+
+# --- the Colab install cell, generated from _config.yml so the URL lives in one place ----
+
+
+def repository_url(root: Path | None = None) -> str:
+    root = root or paths.repo_root()
+    return yaml.safe_load((root / "_config.yml").read_text())["repository"]["url"]
+
+
+def install_cell_source(root: Path | None = None) -> str:
+    url = repository_url(root)
+    return (
+        "# On Colab, install regprune (and fetch its stored results) when it is not importable.\n"
+        "# Generated from _config.yml by `regprune sync-notebooks`; edit it there.\n"
+        "import importlib.util, os, subprocess, sys\n"
+        "if importlib.util.find_spec('regprune') is None and 'google.colab' in sys.modules:\n"
+        f"    subprocess.run(['git', 'clone', '--depth', '1', '{url}', '/content/regprune'], check=True)\n"
+        "    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '-e', '/content/regprune'], check=True)\n"
+        "    sys.path.insert(0, '/content/regprune/src')\n"
+        "    os.chdir('/content/regprune/notebooks')"
+    )
+
+
+def sync_install_cells(root: Path | None = None, check: bool = False) -> list[str]:
+    """Make every notebook's first cell the install cell; return names that were (or would be) changed."""
+    import nbformat
+
+    root = root or paths.repo_root()
+    source = install_cell_source(root)
+    changed = []
+    for name in notebooks(root):
+        path = root / "notebooks" / f"{name}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        first = nb.cells[0] if nb.cells else None
+        if first is not None and INSTALL_TAG in first.metadata.get("tags", []):
+            if first.source == source:
+                continue
+            first.source = source
+        else:
+            cell = nbformat.v4.new_code_cell(source, metadata={"tags": [INSTALL_TAG, "remove-cell"]})
+            nb.cells.insert(0, cell)
+        changed.append(name)
+        if not check:
+            nbformat.write(nb, path)
+    return changed
+
+
+def strip_outputs(path: Path) -> bool:
+    """Remove outputs and execution counts from a notebook; True if it had any."""
+    nb = json.loads(path.read_text())
+    dirty = False
+    for cell in nb["cells"]:
+        if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            cell["outputs"], cell["execution_count"], dirty = [], None, True
+    if dirty:
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return dirty
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p NAME VALUE`` value, read as YAML: ``3`` -> int, ``[0, 1]`` -> list, ``null`` -> None."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"cannot read parameter value {text!r}: {err}") from err

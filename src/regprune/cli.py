@@ -1,0 +1,136 @@
+"""The ``regprune`` command line: models, data check, run notebooks, build the book.
+
+Bad names and values are reported with what is allowed, exit code 2, before anything runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from typing import Sequence
+
+from .registry import ConfigError
+
+
+def _models(args: argparse.Namespace) -> int:
+    from . import counting, models
+
+    rows = []
+    for name in models.names():
+        model = models.build(name)
+        shape = models.input_shape(name)
+        rows.append((name, counting.count_parameters(model)["total"], counting.count_macs(model, shape)["total"]))
+    if args.format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["name", "params", "macs"])
+        writer.writerows(rows)
+    else:
+        print(f"{'name':<12} {'params':>12} {'MACs':>14}")
+        for name, params, macs in rows:
+            print(f"{name:<12} {params:>12,} {macs:>14,}")
+    return 0
+
+
+def _data_check(args: argparse.Namespace) -> int:
+    from . import data, paths
+
+    root = paths.data_root(args.root)
+    print(f"data root: {root}")
+    status = {True: "ok", False: "BAD", None: "-"}
+    print(f"{'dataset':<10} {'file':<28} {'present':<8} {'checksum':<9} path")
+    for row in data.check(root):
+        print(
+            f"{row['dataset']:<10} {row['file']:<28} {'yes' if row['present'] else 'no':<8} "
+            f"{status[row['checksum_ok']]:<9} {row['path']}"
+        )
+    return 0
+
+
+def _params(pairs: Sequence[Sequence[str]] | None) -> dict:
+    from .book import parse_value
+
+    return {name: parse_value(value) for name, value in (pairs or [])}
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import book
+    from .profiles import check_profile
+
+    check_profile(args.profile)
+    names = book.notebooks() if args.notebook == "all" else [args.notebook]
+    params = _params(args.param)
+    for name in names:  # check all before running any
+        book.notebook_path(name)
+        book.check_parameters(name, {"profile": args.profile, **params})
+    for name in names:
+        out = book.run(name, profile=args.profile, params=params, build_dir=args.build_dir)
+        print(f"executed {name} -> {out}")
+    return 0
+
+
+def _book(args: argparse.Namespace) -> int:
+    from . import book
+
+    index = book.build(profile=args.profile, params=_params(args.param), build_dir=args.build_dir)
+    print(f"built the book: {index / 'index.html'}")
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from . import book, paths
+
+    changed = book.sync_install_cells(check=args.check)
+    stripped = [] if args.check else [p.name for p in (paths.repo_root() / "notebooks").glob("*.ipynb") if book.strip_outputs(p)]
+    if args.check and changed:
+        print(f"install cells out of date in: {', '.join(changed)}; run `regprune sync-notebooks`")
+        return 1
+    print(f"install cells updated: {changed or 'none'}; outputs stripped: {stripped or 'none'}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="regprune", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    m = sub.add_parser("models", help="parameters and MACs of every registered model")
+    m.add_argument("--format", choices=("table", "csv"), default="table")
+    m.set_defaults(func=_models)
+
+    d = sub.add_parser("data", help="data sets: `data check` reports presence and checksums")
+    d.add_argument("action", choices=("check",))
+    d.add_argument("--root", help="data root (default: $REGPRUNE_DATA or ./data)")
+    d.set_defaults(func=_data_check)
+
+    def notebook_options(q: argparse.ArgumentParser, default_profile: str | None) -> None:
+        q.add_argument("--profile", required=default_profile is None, default=default_profile, help="smoke, cpu or paper")
+        q.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                       help="a notebook parameter (value read as YAML); repeatable")
+        q.add_argument("--build-dir", help="build folder (default: ./_build)")
+
+    r = sub.add_parser("run", help="execute a notebook (or all) with papermill into the build folder")
+    r.add_argument("notebook", help="a notebook name from _toc.yml, or 'all'")
+    notebook_options(r, None)
+    r.set_defaults(func=_run)
+
+    b = sub.add_parser("book", help="execute every notebook, then build the Jupyter Book (-W)")
+    notebook_options(b, "cpu")
+    b.set_defaults(func=_book)
+
+    s = sub.add_parser("sync-notebooks", help="write the Colab install cell from _config.yml, strip outputs")
+    s.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
+    s.set_defaults(func=_sync)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print(f"regprune: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

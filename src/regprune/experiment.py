@@ -1,0 +1,148 @@
+"""A run config (plain JSON) -> the objects the engine trains, and one executed run.
+
+A run config looks like::
+
+    {"chapter": "quickstart", "profile": "cpu", "seed": 0,
+     "data": {"name": "mnist", "val_split": 5000, "split_seed": 0},
+     "model": {"name": "lenet300"},
+     "loss": {"name": "cross_entropy"},
+     "transforms": [{"name": "crop_flip", "padding": 4}],
+     "hooks": [], "penalties": [],
+     "train": {"epochs": 20, "lr": 0.05, ...}}
+
+Every name is looked up in a registry, so a config is checked whole (:func:`validate`)
+before any data is read or any training starts.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from . import augment, counting, data, models
+from .losses import LOSSES
+from .profiles import check_profile
+from .registry import ConfigError, Registry
+from .train import TrainConfig, fit
+
+HOOKS = Registry("hook")
+PENALTIES = Registry("penalty")
+CONFIG_KEYS = ("chapter", "profile", "seed", "data", "model", "loss", "transforms", "hooks", "penalties", "train")
+
+
+def _spec(spec: Any, param: str) -> dict[str, Any]:
+    if isinstance(spec, str):
+        return {"name": spec}
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise ConfigError(f"{param} must be a name or a dict with a 'name'; got {spec!r}")
+    return dict(spec)
+
+
+def validate(config: dict[str, Any]) -> dict[str, Any]:
+    """Check every name and setting of a run config; raise ConfigError naming the bad one."""
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(f"unknown run config key(s) {unknown}; allowed: {list(CONFIG_KEYS)}")
+    for key in ("chapter", "profile", "data", "model"):
+        if key not in config:
+            raise ConfigError(f"run config needs {key!r}")
+    check_profile(config["profile"])
+    if not isinstance(config.get("seed", 0), int):
+        raise ConfigError(f"seed must be an integer; got {config['seed']!r}")
+    data.DATASETS.check(_spec(config["data"], "data")["name"], "data.name")
+    models.MODELS.check(_spec(config["model"], "model")["name"], "model.name")
+    LOSSES.check(_spec(config.get("loss", "cross_entropy"), "loss")["name"], "loss.name")
+    for i, t in enumerate(config.get("transforms", [])):
+        augment.TRANSFORMS.check(_spec(t, f"transforms[{i}]")["name"], f"transforms[{i}].name")
+    for i, h in enumerate(config.get("hooks", [])):
+        HOOKS.check(_spec(h, f"hooks[{i}]")["name"], f"hooks[{i}].name")
+    for i, p in enumerate(config.get("penalties", [])):
+        PENALTIES.check(_spec(p, f"penalties[{i}]")["name"], f"penalties[{i}].name")
+    TrainConfig.from_dict(config.get("train"))
+    return config
+
+
+def _build(registry: Registry, spec: Any, param: str, **extra: Any) -> Any:
+    spec = _spec(spec, param)
+    name = spec.pop("name")
+    try:
+        return registry.build(name, **extra, **spec)
+    except TypeError as err:  # a misspelled keyword of a builder
+        raise ConfigError(f"{param} {name!r}: {err}") from err
+
+
+def load_data(config: dict[str, Any], data_root: str | Path | None = None) -> data.Splits:
+    spec = _spec(config["data"], "data")
+    return data.load(spec.pop("name"), root=data_root, **spec)
+
+
+def build_model(config: dict[str, Any], num_classes: int | None = None) -> torch.nn.Module:
+    """The model of a run, initialized from the run's seed."""
+    torch.manual_seed(int(config.get("seed", 0)))
+    spec = _spec(config["model"], "model")
+    if num_classes is not None:
+        spec.setdefault("num_classes", num_classes)
+    return _build(models.MODELS, spec, "model")
+
+
+def resolve_device(device: str | None = "auto") -> torch.device:
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def execute(
+    config: dict[str, Any],
+    *,
+    device: str | None = "auto",
+    data_root: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+    fingerprint: str = "",
+    progress: str = "auto",
+    desc: str | None = None,
+    stop_after_epoch: int | None = None,
+    on_model: Callable[[torch.nn.Module], None] | None = None,
+) -> dict[str, Any]:
+    """Train one run config; return the record the results store keeps (minus env and key)."""
+    validate(config)
+    cfg = TrainConfig.from_dict(config.get("train"))
+    dev = resolve_device(device)
+    splits = load_data(config, data_root)
+    model = build_model(config, splits.train.num_classes)
+    loss = _build(LOSSES, config.get("loss", "cross_entropy"), "loss")
+    transforms = [_build(augment.TRANSFORMS, t, "transforms") for t in config.get("transforms", [])]
+    hooks = [_build(HOOKS, h, "hooks") for h in config.get("hooks", [])]
+    penalties = [_build(PENALTIES, p, "penalties") for p in config.get("penalties", [])]
+    t0 = time.perf_counter()
+    result = fit(
+        model,
+        splits,
+        cfg,
+        seed=int(config.get("seed", 0)),
+        loss=loss,
+        transforms=transforms,
+        penalties=penalties,
+        hooks=hooks,
+        device=dev,
+        checkpoint=checkpoint,
+        fingerprint=fingerprint,
+        progress=progress,
+        desc=desc or f"{config['chapter']}/{_spec(config['model'], 'model')['name']}/seed{config.get('seed', 0)}",
+        stop_after_epoch=stop_after_epoch,
+    )
+    if on_model is not None:
+        on_model(result.model)
+    model = result.model.cpu()
+    return {
+        "status": result.status,
+        "metrics": result.metrics,
+        "history": result.history,
+        "extras": result.extras,
+        "counts": counting.summary(model, tuple(splits.train.input_shape)),
+        "data": splits.info,
+        "device": str(dev),
+        "wall_time_s": time.perf_counter() - t0,
+    }

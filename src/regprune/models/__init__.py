@@ -1,0 +1,48 @@
+"""Model registry: run configs name a model; its default input shape and class count travel with it.
+
+A family module registers each builder with a one-liner::
+
+    @register("lenet300", input_shape=(1, 28, 28), num_classes=10, paper="...")
+    def lenet300(num_classes=10): ...
+
+Builders take ``num_classes`` plus their own keyword arguments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from torch import nn
+
+from regprune.registry import Registry
+
+MODELS = Registry("model")
+
+
+def register(name: str, *, input_shape: tuple[int, ...], num_classes: int, paper: str) -> Callable:
+    """Decorator: add a builder with the metadata that `build`, `input_shape` and reports use."""
+    return MODELS.register(name, input_shape=tuple(input_shape), num_classes=num_classes, paper=paper)
+
+
+def build(name: str, num_classes: int | None = None, **kwargs: Any) -> nn.Module:
+    """Build a model by name; ``num_classes=None`` means the dataset default it was registered with."""
+    if num_classes is None:
+        num_classes = default_num_classes(name)
+    return MODELS.build(name, num_classes=num_classes, **kwargs)
+
+
+def names() -> list[str]:
+    return MODELS.names()
+
+
+def input_shape(name: str) -> tuple[int, ...]:
+    """Default (C, H, W) input of one example, e.g. for MAC counting."""
+    return MODELS.meta(name)["input_shape"]
+
+
+def default_num_classes(name: str) -> int:
+    return MODELS.meta(name)["num_classes"]
+
+
+# Family modules register on import; they need `register` above, hence the late import.
+from regprune.models import lenet, resnet_cifar  # noqa: E402,F401

@@ -1,0 +1,411 @@
+"""The one training engine every chapter uses.
+
+Methods plug in as small objects instead of copied loops:
+
+* a **loss** (``regprune.losses``): ``loss(outputs, targets)`` and ``loss.predict(outputs)``;
+* **batch transforms** (``regprune.augment``): ``t(x, y, generator) -> (x, y)``;
+* **penalties**: ``p(model) -> scalar tensor`` added to the loss at every step;
+* **hooks** (:class:`Hook`): called at fit start, after every optimizer step, at every
+  epoch end (may return extra history fields) and at fit end (may return extras).
+
+Every epoch draws its randomness (batch order, augmentation, dropout) from generators
+seeded by ``(seed, epoch)``, so a run that is killed and resumed from its last
+checkpoint ends with exactly the result of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+
+from .data import ArrayDataset, BatchLoader, Splits
+from .losses import CrossEntropy, Loss, hard_labels
+from .progress import Progress
+from .registry import ConfigError, Registry, check_choice
+
+OPTIMIZERS = Registry("optimizer")
+SCHEDULES = ("constant", "multistep", "cosine")
+PRECISIONS = ("fp32", "bf16")
+SELECT = ("val_acc", "val_loss", "last")
+
+
+@dataclass
+class TrainConfig:
+    """Optimization settings of one run (plain values, so a run config stays JSON)."""
+
+    epochs: int = 10
+    batch_size: int = 128
+    eval_batch_size: int = 1000
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = False
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 0.0
+    decay_norm_and_bias: bool = True  # False: biases and norm parameters get no weight decay
+    schedule: str = "constant"
+    milestones: tuple[int, ...] = ()  # epochs at which multistep multiplies the lr by gamma
+    gamma: float = 0.1
+    precision: str = "fp32"  # bf16: autocast to bfloat16 for the forward pass
+    channels_last: Any = "auto"  # "auto": on for conv nets on CUDA, where it measured faster
+    compile: bool = False
+    select: str = "val_acc"  # which epoch's weights are kept: best on validation, or the last
+    drop_last: bool = False
+
+    def __post_init__(self) -> None:
+        self.betas = tuple(self.betas)
+        self.milestones = tuple(int(m) for m in self.milestones)
+        check_choice("train.optimizer", self.optimizer, OPTIMIZERS.names())
+        check_choice("train.schedule", self.schedule, SCHEDULES)
+        check_choice("train.precision", self.precision, PRECISIONS)
+        check_choice("train.select", self.select, SELECT)
+        check_choice("train.channels_last", self.channels_last, ("auto", True, False))
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"train.{name} must be a positive integer; got {getattr(self, name)!r}")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ConfigError(f"train.lr must be a positive number; got {self.lr!r}")
+        if self.weight_decay < 0:
+            raise ConfigError(f"train.weight_decay must be >= 0; got {self.weight_decay!r}")
+        if self.schedule == "multistep" and not self.milestones:
+            raise ConfigError("train.milestones must list epochs when train.schedule='multistep'")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "TrainConfig":
+        d = dict(d or {})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown train setting(s) {unknown}; allowed: {sorted(known)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["betas"], d["milestones"] = list(self.betas), list(self.milestones)
+        return d
+
+    def lr_factor(self, epoch: int) -> float:
+        """Multiplier of the base lr during ``epoch`` (0-based), set once per epoch."""
+        if self.schedule == "multistep":
+            return self.gamma ** sum(epoch >= m for m in self.milestones)
+        if self.schedule == "cosine":
+            return 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
+        return 1.0
+
+
+def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Split parameters into decayed and non-decayed groups.
+
+    One-dimensional parameters (biases, batch-norm affine) skip weight decay when
+    ``decay_norm_and_bias`` is False; a parameter with ``_no_weight_decay = True`` (set by
+    a method, e.g. the learnable scale of a reparameterization) always skips it.
+    """
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if not p.requires_grad:
+            continue
+        skip = getattr(p, "_no_weight_decay", False) or (not cfg.decay_norm_and_bias and p.dim() <= 1)
+        (no_decay if skip else decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}]
+    if no_decay:
+        groups.append({"params": no_decay, "weight_decay": 0.0})
+    return groups
+
+
+@OPTIMIZERS.register("sgd")
+def _sgd(groups, cfg: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+
+
+@OPTIMIZERS.register("adam")
+def _adam(groups, cfg: TrainConfig) -> torch.optim.Optimizer:
+    return torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas)
+
+
+@OPTIMIZERS.register("adamw")
+def _adamw(groups, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """Decoupled weight decay (Loshchilov and Hutter)."""
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas)
+
+
+class Hook:
+    """Base class of epoch hooks; override what you need. ``state`` is the :class:`FitState`."""
+
+    def on_fit_start(self, state: "FitState") -> None: ...
+
+    def after_step(self, state: "FitState") -> None: ...
+
+    def on_epoch_end(self, state: "FitState") -> dict[str, Any] | None: ...
+
+    def on_fit_end(self, state: "FitState") -> dict[str, Any] | None: ...
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class FitState:
+    """What hooks see: the live model and optimizer, and the run's progress so far."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    cfg: TrainConfig
+    splits: Splits
+    device: torch.device
+    epoch: int = 0  # the epoch running now, or just finished in on_epoch_end
+    step: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_score: float = -math.inf
+    best_epoch: int = -1
+    best_state: dict[str, torch.Tensor] | None = None
+    elapsed: float = 0.0
+
+
+@dataclass
+class FitResult:
+    status: str  # "completed" or "diverged"
+    history: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    extras: dict[str, Any]
+    model: nn.Module
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """A distinct, reproducible seed for each epoch of a run."""
+    return (int(seed) * 1_000_003 + int(epoch) * 7919 + 17) % (2**63 - 1)
+
+
+def uses_conv(model: nn.Module) -> bool:
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
+
+
+def _channels_last(cfg: TrainConfig, model: nn.Module, device: torch.device) -> bool:
+    if cfg.channels_last == "auto":
+        return device.type == "cuda" and uses_conv(model)
+    return bool(cfg.channels_last)
+
+
+def _autocast(cfg: TrainConfig, device: torch.device):
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    ds: ArrayDataset,
+    loss: Loss | None = None,
+    *,
+    batch_size: int = 1000,
+    cfg: TrainConfig | None = None,
+) -> dict[str, float]:
+    """Mean loss and accuracy of ``model`` on ``ds`` (eval mode, no transforms)."""
+    loss = loss or CrossEntropy()
+    cfg = cfg or TrainConfig()
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total_loss = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.long)
+    cl = _channels_last(cfg, model, device)
+    for x, y in BatchLoader(ds.to(device), batch_size):
+        if cl:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with _autocast(cfg, device):
+            out = model(x)
+        total_loss += loss(out, y).float() * len(y)
+        correct += (loss.predict(out) == y).sum()
+    model.train(was_training)
+    n = max(len(ds), 1)
+    return {"loss": total_loss.item() / n, "acc": correct.item() / n}
+
+
+def _atomic_save(obj: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _score(cfg: TrainConfig, row: dict[str, Any]) -> float:
+    if cfg.select == "val_acc":
+        return row["val_acc"]
+    if cfg.select == "val_loss":
+        return -row["val_loss"]
+    return float(row["epoch"])
+
+
+def fit(
+    model: nn.Module,
+    splits: Splits,
+    cfg: TrainConfig,
+    *,
+    seed: int = 0,
+    loss: Loss | None = None,
+    transforms: Sequence[Callable] = (),
+    penalties: Sequence[Callable[[nn.Module], torch.Tensor]] = (),
+    hooks: Iterable[Hook] = (),
+    device: str | torch.device = "cpu",
+    checkpoint: str | Path | None = None,
+    fingerprint: str = "",
+    progress: str = "auto",
+    desc: str = "train",
+    stop_after_epoch: int | None = None,
+) -> FitResult:
+    """Train ``model`` on ``splits.train``, keep the best weights on ``splits.val``, test once.
+
+    ``checkpoint``: a file written atomically after every epoch; if it exists (and was
+    written for the same ``fingerprint``) training resumes from it.
+    ``stop_after_epoch``: return after that many epochs (status "interrupted"), as a kill
+    would; used to test resumption.
+    """
+    device = torch.device(device)
+    loss = loss or CrossEntropy()
+    hooks = list(hooks)
+    model.to(device)
+    cl = _channels_last(cfg, model, device)
+    if cl:
+        model.to(memory_format=torch.channels_last)
+    optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg)
+    for g in optimizer.param_groups:
+        g.setdefault("initial_lr", g["lr"])
+    state = FitState(model, optimizer, cfg, splits, device)
+
+    ckpt_path = Path(checkpoint) if checkpoint else None
+    start_epoch = 0
+    if ckpt_path is not None and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        if ckpt.get("fingerprint") != fingerprint:
+            raise RuntimeError(
+                f"checkpoint {ckpt_path} belongs to another run (fingerprint "
+                f"{ckpt.get('fingerprint')!r}, expected {fingerprint!r}); delete it to start over"
+            )
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        for h, hs in zip(hooks, ckpt["hooks"]):
+            h.load_state_dict(hs)
+        start_epoch = ckpt["epoch"] + 1
+        state.history, state.elapsed = ckpt["history"], ckpt["elapsed"]
+        state.best_score, state.best_epoch, state.best_state = ckpt["best"]
+        state.step = ckpt["step"]
+
+    train_set = splits.train.to(device)
+    step_model = torch.compile(model) if cfg.compile else model
+    for h in hooks:
+        h.on_fit_start(state)
+
+    steps_per_epoch = len(BatchLoader(train_set, cfg.batch_size, drop_last=cfg.drop_last))
+    bar = Progress(cfg.epochs * steps_per_epoch, desc, mode=progress)
+    bar.update(start_epoch * steps_per_epoch)
+    status = "completed"
+    for epoch in range(start_epoch, cfg.epochs):
+        state.epoch = epoch
+        t0 = time.perf_counter()
+        for g in optimizer.param_groups:
+            g["lr"] = g["initial_lr"] * cfg.lr_factor(epoch)
+        gen = torch.Generator(device=device).manual_seed(epoch_seed(seed, epoch))
+        torch.manual_seed(epoch_seed(seed, epoch) + 1)  # dropout and other global-RNG draws
+        model.train()
+        sum_loss = torch.zeros((), device=device)
+        finite = torch.ones((), device=device, dtype=torch.bool)  # checked once per epoch: no sync per step
+        correct = torch.zeros((), device=device, dtype=torch.long)
+        seen = 0
+        loader = BatchLoader(train_set, cfg.batch_size, shuffle=True, drop_last=cfg.drop_last, generator=gen)
+        for x, y in loader:
+            for t in transforms:
+                x, y = t(x, y, gen)
+            if cl:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with _autocast(cfg, device):
+                out = step_model(x)
+                batch_loss = loss(out, y)
+            total = batch_loss
+            for p in penalties:
+                total = total + p(model)
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            optimizer.step()
+            state.step += 1
+            for h in hooks:
+                h.after_step(state)
+            sum_loss += batch_loss.detach().float() * len(y)
+            finite &= torch.isfinite(total.detach())
+            correct += (loss.predict(out.detach()) == hard_labels(y)).sum()
+            seen += len(y)
+            bar.update()
+
+        train_loss = sum_loss.item() / max(seen, 1)
+        val = evaluate(model, splits.val, loss, batch_size=cfg.eval_batch_size, cfg=cfg)
+        state.elapsed += time.perf_counter() - t0
+        row = {
+            "epoch": epoch + 1,
+            "lr": optimizer.param_groups[0]["lr"],
+            "train_loss": train_loss,
+            "train_acc": correct.item() / max(seen, 1),
+            "val_loss": val["loss"],
+            "val_acc": val["acc"],
+            "time": time.perf_counter() - t0,
+        }
+        for h in hooks:
+            row.update(h.on_epoch_end(state) or {})
+        state.history.append(row)
+        if not (finite.item() and math.isfinite(train_loss) and math.isfinite(val["loss"])):
+            status = "diverged"
+            bar.epoch_end(f"diverged at epoch {epoch + 1}")
+            break
+        score = _score(cfg, row)
+        if score > state.best_score:
+            state.best_score, state.best_epoch = score, epoch + 1
+            state.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        bar.epoch_end(f"epoch {epoch + 1}/{cfg.epochs} train_loss={train_loss:.4f} val_acc={val['acc']:.4f}")
+        if ckpt_path is not None:
+            _atomic_save(
+                {
+                    "fingerprint": fingerprint,
+                    "epoch": epoch,
+                    "step": state.step,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "hooks": [h.state_dict() for h in hooks],
+                    "history": state.history,
+                    "elapsed": state.elapsed,
+                    "best": (state.best_score, state.best_epoch, state.best_state),
+                },
+                ckpt_path,
+            )
+        if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < cfg.epochs:
+            bar.close(f"stopped after epoch {epoch + 1}")
+            return FitResult("interrupted", state.history, {}, {}, model)
+
+    if state.best_state is not None and status == "completed":
+        model.load_state_dict(state.best_state)
+    metrics: dict[str, Any] = {
+        "epochs_run": len(state.history),
+        "best_epoch": state.best_epoch,
+        "train_time_s": state.elapsed,
+    }
+    if status == "completed":
+        best = state.history[state.best_epoch - 1]
+        test = evaluate(model, splits.test, loss, batch_size=cfg.eval_batch_size, cfg=cfg)
+        metrics.update(
+            val_acc=best["val_acc"], val_loss=best["val_loss"], test_acc=test["acc"], test_loss=test["loss"]
+        )
+    extras: dict[str, Any] = {}
+    for h in hooks:
+        extras.update(h.on_fit_end(state) or {})
+    if cl:
+        model.to(memory_format=torch.contiguous_format)
+    bar.close(
+        f"{status}, test_acc={metrics['test_acc']:.4f}" if status == "completed" else f"{status}"
+    )
+    return FitResult(status, state.history, metrics, extras, model)
+

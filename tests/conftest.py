@@ -1,0 +1,38 @@
+"""Shared fixtures. Tests read real data from $REGPRUNE_DATA, else ../shared/data when it exists."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+if "REGPRUNE_DATA" not in os.environ and (REPO.parent / "shared" / "data").is_dir():
+    os.environ["REGPRUNE_DATA"] = str(REPO.parent / "shared" / "data")
+os.environ.setdefault("REGPRUNE_PROGRESS", "none")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)  # one process per core
+
+
+@pytest.fixture
+def mnist_root() -> Path:
+    root = Path(os.environ.get("REGPRUNE_DATA", REPO / "data"))
+    if not (root / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").exists():
+        pytest.skip(f"real MNIST not found under {root}/MNIST/raw (set REGPRUNE_DATA)")
+    return root
+
+
+def smoke_config(**train) -> dict:
+    """A small run config on synthetic MNIST-shaped data."""
+    return {
+        "chapter": "tests",
+        "profile": "smoke",
+        "seed": 0,
+        "data": {"name": "synthetic-mnist", "val_split": 128, "n_train": 512, "n_test": 128},
+        "model": {"name": "lenet300"},
+        "loss": {"name": "cross_entropy"},
+        "train": {"epochs": 3, "batch_size": 64, "lr": 0.05, "schedule": "cosine", "weight_decay": 1e-4, **train},
+    }

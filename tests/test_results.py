@@ -1,0 +1,110 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from regprune import results
+from regprune.registry import ConfigError
+
+from conftest import REPO, smoke_config
+
+
+def test_key_is_stable_and_order_independent():
+    a = smoke_config()
+    b = dict(reversed(list(a.items())))
+    assert results.run_key(a) == results.run_key(b)
+    assert len(results.run_key(a)) == 16
+    assert results.run_key(a) != results.run_key({**a, "seed": 1})
+
+
+def test_run_or_load_stores_then_skips(tmp_path, monkeypatch):
+    cfg = smoke_config(epochs=2)
+    first = results.run_or_load(cfg, results_dir=tmp_path, device="cpu")
+    path = tmp_path / "tests" / "smoke" / f"{results.run_key(cfg)}.json"
+    assert path.exists()
+    stored = json.loads(path.read_text())
+    for field in ("config", "seed", "profile", "env", "history", "metrics", "counts", "wall_time_s", "data"):
+        assert field in stored
+    assert stored["env"]["torch"] and stored["counts"]["params"] == 266_610
+
+    def boom(*a, **k):
+        raise AssertionError("a stored run was recomputed")
+
+    monkeypatch.setattr(results.experiment, "execute", boom)
+    again = results.run_or_load(cfg, results_dir=tmp_path, device="cpu")
+    assert again == first == stored
+    with pytest.raises(AssertionError, match="recomputed"):
+        results.run_or_load(cfg, results_dir=tmp_path, device="cpu", recompute=True)
+
+
+def test_crash_mid_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    cfg = smoke_config(epochs=1)
+    store = results.ResultStore(tmp_path)
+    record = {"config": cfg, "metrics": {"test_acc": 0.5}}
+    store.save(record)
+    real_replace = os.replace
+
+    def crash(src, dst):
+        raise KeyboardInterrupt("killed between write and rename")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        store.save({"config": cfg, "metrics": {"test_acc": 0.9}})
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert store.load(cfg)["metrics"]["test_acc"] == 0.5  # the old file, whole
+    assert [r["metrics"]["test_acc"] for r in store.records()] == [0.5]
+
+
+def test_bad_config_fails_before_any_run(tmp_path, monkeypatch):
+    good, bad = smoke_config(), {**smoke_config(), "model": {"name": "nope"}}
+    monkeypatch.setattr(results.experiment, "execute", lambda *a, **k: pytest.fail("trained before checking"))
+    with pytest.raises(ConfigError, match="model.name"):
+        results.run_all([good, bad], results_dir=tmp_path)
+
+
+def test_frames(tmp_path):
+    recs = results.run_all([smoke_config(epochs=2), {**smoke_config(epochs=2), "seed": 1}], results_dir=tmp_path, device="cpu")
+    runs = results.to_frame(recs)
+    assert list(runs["seed"]) == [0, 1] and "test_acc" in runs and "config.train.lr" in runs
+    hist = results.history_frame(recs)
+    assert len(hist) == 4 and set(hist["epoch"]) == {1, 2}
+
+
+KILL_SCRIPT = """
+import sys
+from regprune import results
+sys.path.insert(0, {tests!r})
+from conftest import smoke_config
+cfg = smoke_config(epochs=12, batch_size=16)
+cfg["data"]["n_train"] = 2048
+results.run_or_load(cfg, results_dir={root!r}, device="cpu", progress="none")
+"""
+
+
+def test_killed_run_resumes_to_the_same_result(tmp_path):
+    """SIGKILL a training process after its first checkpoint, rerun, compare with one clean run."""
+    cfg = smoke_config(epochs=12, batch_size=16)
+    cfg["data"]["n_train"] = 2048
+    killed, clean = tmp_path / "killed", tmp_path / "clean"
+    script = KILL_SCRIPT.format(tests=str(REPO / "tests"), root=str(killed))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
+    ckpt = results.ResultStore(killed).checkpoint_path(cfg)
+    deadline = time.time() + 120
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert ckpt.exists() and results.ResultStore(killed).load(cfg) is None
+    resumed = results.run_or_load(cfg, results_dir=killed, device="cpu")
+    assert not ckpt.exists()  # removed once the result is stored
+    reference = results.run_or_load(cfg, results_dir=clean, device="cpu")
+    strip = lambda h: [{k: v for k, v in r.items() if k != "time"} for r in h]  # noqa: E731
+    assert strip(resumed["history"]) == strip(reference["history"])
+    assert resumed["metrics"]["test_acc"] == reference["metrics"]["test_acc"]

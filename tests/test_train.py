@@ -1,0 +1,132 @@
+import math
+
+import pytest
+import torch
+
+from regprune import data, experiment, models
+from regprune.progress import Progress
+from regprune.registry import ConfigError
+from regprune.train import TrainConfig, evaluate, fit, parameter_groups
+
+from conftest import smoke_config
+
+
+def _strip_time(history):
+    return [{k: v for k, v in row.items() if k != "time"} for row in history]
+
+
+def test_learns_synthetic_mnist():
+    run = experiment.execute(smoke_config(epochs=4), device="cpu")
+    assert run["status"] == "completed"
+    assert run["metrics"]["test_acc"] > 0.5  # ten classes: chance is 0.1
+    assert run["history"][-1]["train_loss"] < run["history"][0]["train_loss"]
+    assert len(run["history"]) == 4 and run["metrics"]["epochs_run"] == 4
+
+
+def test_same_seed_same_numbers_and_other_seed_differs():
+    a = experiment.execute(smoke_config(), device="cpu")
+    b = experiment.execute(smoke_config(), device="cpu")
+    c = experiment.execute({**smoke_config(), "seed": 1}, device="cpu")
+    assert _strip_time(a["history"]) == _strip_time(b["history"])
+    assert a["metrics"]["test_acc"] == b["metrics"]["test_acc"]
+    assert _strip_time(a["history"]) != _strip_time(c["history"])
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    cfg = smoke_config(epochs=4)
+    full = experiment.execute(cfg, device="cpu")
+    ckpt = tmp_path / "ckpt.pt"
+    part = experiment.execute(cfg, device="cpu", checkpoint=ckpt, fingerprint="k", stop_after_epoch=2)
+    assert part["status"] == "interrupted" and len(part["history"]) == 2 and ckpt.exists()
+    resumed = experiment.execute(cfg, device="cpu", checkpoint=ckpt, fingerprint="k")
+    assert resumed["status"] == "completed"
+    assert _strip_time(resumed["history"]) == _strip_time(full["history"])
+    assert resumed["metrics"]["test_acc"] == full["metrics"]["test_acc"]
+    assert resumed["metrics"]["test_loss"] == full["metrics"]["test_loss"]
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path):
+    ckpt = tmp_path / "ckpt.pt"
+    experiment.execute(smoke_config(epochs=2), device="cpu", checkpoint=ckpt, fingerprint="a", stop_after_epoch=1)
+    with pytest.raises(RuntimeError, match="another run"):
+        experiment.execute(smoke_config(epochs=2), device="cpu", checkpoint=ckpt, fingerprint="b")
+
+
+def test_divergence_stops_the_run():
+    splits = data.load("synthetic-mnist", val_split=64, n_train=256, n_test=64)
+    model = models.build("lenet300")
+    nan = lambda m: next(m.parameters()).sum() * float("nan")  # noqa: E731
+    result = fit(model, splits, TrainConfig(epochs=5, batch_size=64), penalties=[nan], progress="none")
+    assert result.status == "diverged"
+    assert len(result.history) == 1 and math.isnan(result.history[0]["val_loss"])
+    assert "test_acc" not in result.metrics
+
+
+def test_best_weights_on_validation_are_kept():
+    splits = data.load("synthetic-mnist", val_split=128, n_train=512, n_test=128)
+    model = models.build("lenet300")
+    cfg = TrainConfig(epochs=4, batch_size=64, lr=0.05)
+    result = fit(model, splits, cfg, progress="none")
+    best = max(result.history, key=lambda r: r["val_acc"])
+    assert result.metrics["best_epoch"] == best["epoch"]
+    assert evaluate(result.model, splits.val)["acc"] == pytest.approx(best["val_acc"])
+
+
+def test_parameter_groups_exclude_norm_and_bias():
+    model = models.build("resnet20")
+    groups = parameter_groups(model, TrainConfig(weight_decay=5e-4, decay_norm_and_bias=False))
+    decayed, free = groups
+    assert decayed["weight_decay"] == 5e-4 and free["weight_decay"] == 0.0
+    assert all(p.dim() > 1 for p in decayed["params"]) and all(p.dim() == 1 for p in free["params"])
+    assert len(parameter_groups(model, TrainConfig(weight_decay=5e-4))) == 1
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
+@pytest.mark.parametrize("schedule", ["constant", "cosine", "multistep"])
+def test_optimizers_and_schedules_run(optimizer, schedule):
+    cfg = smoke_config(epochs=2, optimizer=optimizer, schedule=schedule, milestones=[1], lr=0.01)
+    run = experiment.execute(cfg, device="cpu")
+    assert run["status"] == "completed"
+    lrs = [row["lr"] for row in run["history"]]
+    if schedule == "constant":
+        assert lrs == [0.01, 0.01]
+    else:
+        assert lrs[0] == pytest.approx(0.01) and lrs[1] == pytest.approx(0.001 if schedule == "multistep" else 0.005)
+
+
+def test_bf16_and_channels_last_on_cpu_run():
+    cfg = smoke_config(epochs=1, precision="bf16", channels_last=True)
+    cfg["model"] = {"name": "lenet5"}
+    assert experiment.execute(cfg, device="cpu")["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    "change, param",
+    [
+        ({"train": {"optimizer": "rmsprop"}}, "train.optimizer"),
+        ({"train": {"schedule": "linear"}}, "train.schedule"),
+        ({"train": {"lr": -1}}, "train.lr"),
+        ({"train": {"epoch": 3}}, "unknown train setting"),
+        ({"train": {"schedule": "multistep"}}, "train.milestones"),
+        ({"model": {"name": "lenet7"}}, "model.name"),
+        ({"data": {"name": "imagenet"}}, "data.name"),
+        ({"loss": {"name": "hinge9"}}, "loss.name"),
+        ({"profile": "fast"}, "profile"),
+        ({"extra": 1}, "unknown run config key"),
+    ],
+)
+def test_bad_config_is_rejected_before_training(change, param):
+    cfg = {**smoke_config(), **change}
+    with pytest.raises(ConfigError, match=param.replace(".", r"\.")):
+        experiment.validate(cfg)
+
+
+def test_progress_log_mode_prints_few_lines(capsys):
+    bar = Progress(10_000, "run", mode="log", interval=3600)
+    for _ in range(10_000):
+        bar.update()
+    for epoch in range(50):
+        bar.epoch_end(f"epoch {epoch}")
+    bar.close("done")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and "done" in lines[0]
