@@ -113,6 +113,10 @@ def test_bf16_and_channels_last_on_cpu_run():
         ({"loss": {"name": "hinge9"}}, "loss.name"),
         ({"profile": "fast"}, "profile"),
         ({"extra": 1}, "unknown run config key"),
+        ({"data": {"name": "synthetic-mnist", "val_split": 0}}, "val_split"),
+        ({"data": {"name": "synthetic-mnist", "n_trian": 5}}, "n_trian"),
+        ({"model": {"name": "lenet300", "width": 2}}, "width"),
+        ({"transforms": [{"name": "random_crop_flip", "pad": 4}]}, "pad"),
     ],
 )
 def test_bad_config_is_rejected_before_training(change, param):
@@ -130,3 +134,15 @@ def test_progress_log_mode_prints_few_lines(capsys):
     bar.close("done")
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and "done" in lines[0]
+
+
+def test_cifar_path_resnet20_with_crop_flip():
+    cfg = smoke_config(epochs=1, batch_size=32)
+    cfg.update(
+        data={"name": "synthetic-cifar10", "val_split": 32, "n_train": 160, "n_test": 32},
+        model={"name": "resnet20"},
+        transforms=[{"name": "random_crop_flip", "padding": 4}],
+    )
+    run = experiment.execute(cfg, device="cpu")
+    assert run["status"] == "completed" and run["counts"]["params"] == 269_722
+    assert run["counts"]["macs"]["conv"] == 40_550_400

@@ -553,16 +553,10 @@ for _n, _t in LIBSVM.items():
 _COMMON = ("root", "normalize", "download")
 
 
-def load(name: str, root=None, *, val_split: float | int = 0.1, split_seed: int = 0,
-         train_limit: int | None = None, normalize: str = "standardize", download: bool = False,
-         **kw: Any) -> Splits:
-    """Load a data set by name as train/val/test. All arguments are checked before any file is read.
-
-    ``val_split`` is held out of the training file (stratified, ``split_seed``); ``train_limit``
-    then keeps a stratified seeded subset of the remaining training part for quick runs. LIBSVM
-    sets ignore ``normalize`` (features stay as in the file). Extra ``kw`` go to the data set
-    (``verify``; LIBSVM: ``test_from_train``, ``test_seed``; synthetic: ``n_train``, ``n_test``, ``seed``).
-    """
+def check_load_args(name: str, *, val_split: float | int = 0.1, split_seed: int = 0,
+                    train_limit: int | None = None, normalize: str = "standardize", download: bool = False,
+                    **kw: Any) -> None:
+    """Check the arguments of :func:`load` without reading anything (run configs are checked whole first)."""
     builder = DATASETS.get(name)
     allowed = [p for p in inspect.signature(builder).parameters if p not in _COMMON]
     for k in kw:
@@ -577,6 +571,21 @@ def load(name: str, root=None, *, val_split: float | int = 0.1, split_seed: int 
         raise ConfigError(f"train_limit={train_limit!r} must be None or an int >= 1")
     if not isinstance(download, bool):
         raise ConfigError(f"download={download!r} must be True or False")
+
+
+def load(name: str, root=None, *, val_split: float | int = 0.1, split_seed: int = 0,
+         train_limit: int | None = None, normalize: str = "standardize", download: bool = False,
+         **kw: Any) -> Splits:
+    """Load a data set by name as train/val/test. All arguments are checked before any file is read.
+
+    ``val_split`` is held out of the training file (stratified, ``split_seed``); ``train_limit``
+    then keeps a stratified seeded subset of the remaining training part for quick runs. LIBSVM
+    sets ignore ``normalize`` (features stay as in the file). Extra ``kw`` go to the data set
+    (``verify``; LIBSVM: ``test_from_train``, ``test_seed``; synthetic: ``n_train``, ``n_test``, ``seed``).
+    """
+    check_load_args(name, val_split=val_split, split_seed=split_seed, train_limit=train_limit,
+                    normalize=normalize, download=download, **kw)
+    builder = DATASETS.get(name)
 
     root_p = data_root(root)
     full, test, extra = builder(root_p, normalize, download, **kw)

@@ -16,6 +16,7 @@ before any data is read or any training starts.
 
 from __future__ import annotations
 
+import inspect
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -41,6 +42,18 @@ def _spec(spec: Any, param: str) -> dict[str, Any]:
     return dict(spec)
 
 
+def _check_spec(registry: Registry, spec: Any, param: str) -> None:
+    """The name exists and every keyword is one its builder accepts."""
+    spec = _spec(spec, param)
+    builder = registry.get(registry.check(spec.pop("name"), f"{param}.name"))
+    params = inspect.signature(builder).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    for key in spec:
+        if key not in params:
+            raise ConfigError(f"{param}: unknown setting {key!r}; allowed: {sorted(params)}")
+
+
 def validate(config: dict[str, Any]) -> dict[str, Any]:
     """Check every name and setting of a run config; raise ConfigError naming the bad one."""
     unknown = sorted(set(config) - set(CONFIG_KEYS))
@@ -52,15 +65,14 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     check_profile(config["profile"])
     if not isinstance(config.get("seed", 0), int):
         raise ConfigError(f"seed must be an integer; got {config['seed']!r}")
-    data.DATASETS.check(_spec(config["data"], "data")["name"], "data.name")
-    models.MODELS.check(_spec(config["model"], "model")["name"], "model.name")
-    LOSSES.check(_spec(config.get("loss", "cross_entropy"), "loss")["name"], "loss.name")
-    for i, t in enumerate(config.get("transforms", [])):
-        augment.TRANSFORMS.check(_spec(t, f"transforms[{i}]")["name"], f"transforms[{i}].name")
-    for i, h in enumerate(config.get("hooks", [])):
-        HOOKS.check(_spec(h, f"hooks[{i}]")["name"], f"hooks[{i}].name")
-    for i, p in enumerate(config.get("penalties", [])):
-        PENALTIES.check(_spec(p, f"penalties[{i}]")["name"], f"penalties[{i}].name")
+    data_spec = _spec(config["data"], "data")
+    data.DATASETS.check(data_spec.pop("name"), "data.name")
+    data.check_load_args(config["data"]["name"], **data_spec)
+    _check_spec(models.MODELS, config["model"], "model")
+    _check_spec(LOSSES, config.get("loss", "cross_entropy"), "loss")
+    for key, registry in (("transforms", augment.TRANSFORMS), ("hooks", HOOKS), ("penalties", PENALTIES)):
+        for i, spec in enumerate(config.get(key, [])):
+            _check_spec(registry, spec, f"{key}[{i}]")
     TrainConfig.from_dict(config.get("train"))
     return config
 

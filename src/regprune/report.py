@@ -11,8 +11,34 @@ from typing import Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from . import paths
+
+
+PAPER_NUMBERS = Path(__file__).with_name("paper_data") / "paper_numbers.csv"
+
+
+def paper_numbers(**where: str) -> pd.DataFrame:
+    """Numbers the papers report (transcribed with paper, table and page), filtered by column values."""
+    df = pd.read_csv(PAPER_NUMBERS, dtype={"paper": str})
+    for column, value in where.items():
+        df = df[df[column] == value]
+    return df.reset_index(drop=True)
+
+
+def beside_paper(reference: pd.DataFrame, ours: pd.Series, *, profile: str) -> pd.DataFrame:
+    """The paper's rows with our mean, standard deviation and seed count beside them.
+
+    ``ours`` holds samples of the same metric (one per seed), in the paper's unit.
+    """
+    out = reference[["paper", "table", "model", "dataset", "method", "metric", "value"]].rename(
+        columns={"value": "paper_value"}
+    )
+    return out.assign(
+        ours_mean=ours.mean(), ours_std=ours.std(), seeds=len(ours), difference=ours.mean() - out["paper_value"],
+        our_profile=profile,
+    )
 
 
 def caption(title: str, profile: str, data: str) -> str:
@@ -71,6 +97,7 @@ def learning_curves(history: pd.DataFrame, *, title: str, hue: str | None = None
     axes[0].set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
     axes[1].set(xlabel="epoch", ylabel="error (%)", yscale="log", title="error")
     for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)

@@ -55,7 +55,7 @@ class TrainConfig:
     milestones: tuple[int, ...] = ()  # epochs at which multistep multiplies the lr by gamma
     gamma: float = 0.1
     precision: str = "fp32"  # bf16: autocast to bfloat16 for the forward pass
-    channels_last: Any = "auto"  # "auto": on for conv nets on CUDA, where it measured faster
+    channels_last: Any = "auto"  # "auto": on for conv nets, where it measured faster (CPU and CUDA)
     compile: bool = False
     select: str = "val_acc"  # which epoch's weights are kept: best on validation, or the last
     drop_last: bool = False
@@ -190,8 +190,10 @@ def uses_conv(model: nn.Module) -> bool:
 
 
 def _channels_last(cfg: TrainConfig, model: nn.Module, device: torch.device) -> bool:
+    """On this repo's 2-core CPU, channels_last trained LeNet-5 at 6.9k vs 4.1k samples/s and
+    ResNet-20 at 550 vs 440; on CUDA it is the layout tensor cores want."""
     if cfg.channels_last == "auto":
-        return device.type == "cuda" and uses_conv(model)
+        return uses_conv(model)
     return bool(cfg.channels_last)
 
 
@@ -271,6 +273,7 @@ def fit(
     device = torch.device(device)
     loss = loss or CrossEntropy()
     hooks = list(hooks)
+    splits = splits.to(device)  # the whole data set lives on the training device
     model.to(device)
     cl = _channels_last(cfg, model, device)
     if cl:
@@ -298,7 +301,7 @@ def fit(
         state.best_score, state.best_epoch, state.best_state = ckpt["best"]
         state.step = ckpt["step"]
 
-    train_set = splits.train.to(device)
+    train_set = splits.train
     step_model = torch.compile(model) if cfg.compile else model
     for h in hooks:
         h.on_fit_start(state)
