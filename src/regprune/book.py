@@ -88,19 +88,30 @@ def run(
 
     root = root or paths.repo_root()
     build = paths.build_root(build_dir).resolve()
-    params = {"profile": check_profile(profile), "tables_dir": str(build / "tables"), **(params or {})}
+    params = {"profile": check_profile(profile), **(params or {})}
     check_parameters(name, params, root)
     out = build / STAGE / "notebooks" / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("REGPRUNE_PROGRESS", "log")  # the kernel inherits it: no bar in outputs
-    pm.execute_notebook(
-        str(notebook_path(name, root)),
-        str(out),
-        parameters=params,
-        cwd=str(root / "notebooks"),
-        progress_bar=False,
-        kernel_name="python3",
-    )
+    # The kernel inherits the environment: the build folder (for tables) without a local path in
+    # the rendered parameters cell, and plain progress lines instead of bars.
+    env = {"REGPRUNE_BUILD": str(build), "REGPRUNE_PROGRESS": os.environ.get("REGPRUNE_PROGRESS", "log")}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        pm.execute_notebook(
+            str(notebook_path(name, root)),
+            str(out),
+            parameters=params,
+            cwd=str(root / "notebooks"),
+            progress_bar=False,
+            kernel_name="python3",
+        )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     return out
 
 
@@ -132,14 +143,14 @@ def build(
     for name in names:
         print(f"executing notebooks/{name}.ipynb (profile {profile})", flush=True)
         run(name, profile=profile, params=params, build_dir=build, root=root)
+    # jupyter-book writes <path-output>/_build/html; aim it so that lands on <build>/html.
+    out = build.parent if build.name == "_build" else build / ".jupyter-book"
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb), "build", str(src), "--path-output", str(build), "-W", "--keep-going"]
-    subprocess.run(cmd, check=True)
-    html = build / "_build" / "html"
-    index = build / "html"  # a stable place: <build>/html, as the README says
-    if index.exists() or index.is_symlink():
-        shutil.rmtree(index) if index.is_dir() and not index.is_symlink() else index.unlink()
-    shutil.copytree(html, index)
+    subprocess.run([str(jb), "build", str(src), "--path-output", str(out), "-W", "--keep-going"], check=True)
+    index = build / "html"
+    if out != build.parent:
+        shutil.rmtree(index, ignore_errors=True)
+        shutil.copytree(out / "_build" / "html", index)
     return index
 
 

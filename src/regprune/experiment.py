@@ -19,7 +19,7 @@ from __future__ import annotations
 import inspect
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -116,7 +116,6 @@ def execute(
     progress: str = "auto",
     desc: str | None = None,
     stop_after_epoch: int | None = None,
-    on_model: Callable[[torch.nn.Module], None] | None = None,
 ) -> dict[str, Any]:
     """Train one run config; return the record the results store keeps (minus env and key)."""
     validate(config)
@@ -145,8 +144,6 @@ def execute(
         desc=desc or f"{config['chapter']}/{_spec(config['model'], 'model')['name']}/seed{config.get('seed', 0)}",
         stop_after_epoch=stop_after_epoch,
     )
-    if on_model is not None:
-        on_model(result.model)
     model = result.model.cpu()
     return {
         "status": result.status,

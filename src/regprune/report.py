@@ -72,10 +72,11 @@ def show_table(
 
 
 def seed_summary(df: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
-    """Mean, standard deviation and count over seeds of ``columns``, grouped by ``by``."""
-    grouped = df.groupby(list(by), sort=False)[list(columns)]
-    out = grouped.agg(["mean", "std", "count"])
+    """Mean and standard deviation over seeds of ``columns``, grouped by ``by``, and the seed count."""
+    grouped = df.groupby(list(by), sort=False)
+    out = grouped[list(columns)].agg(["mean", "std"])
     out.columns = [f"{c}_{s}" for c, s in out.columns]
+    out["seeds"] = grouped.size()
     return out.reset_index()
 
 
