@@ -108,3 +108,16 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     strip = lambda h: [{k: v for k, v in r.items() if k != "time"} for r in h]  # noqa: E731
     assert strip(resumed["history"]) == strip(reference["history"])
     assert resumed["metrics"]["test_acc"] == reference["metrics"]["test_acc"]
+
+
+def test_book_renders_from_committed_cpu_results():
+    """Every cpu-profile run a chapter asks for is stored, so `make book` needs no data and trains nothing."""
+    from regprune import chapters
+
+    store = results.ResultStore(REPO / "results")
+    for chapter in chapters.CHAPTERS.names():
+        for config in chapters.configs(chapter, "cpu"):
+            record = store.load(config)
+            assert record is not None, f"{chapter}: no stored cpu result for seed {config['seed']}"
+            assert record["status"] == "completed" and record["config"] == config
+            assert record["env"]["torch"] and "git_commit" in record["env"]
