@@ -124,3 +124,14 @@ def test_resnet20_deepcopy_and_pickle():
     ref = m(x)
     for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
         assert torch.equal(clone(x), ref)
+
+
+def test_lenet5_conv_relu_option():
+    import torch
+
+    plain, relu = models.build("lenet5"), models.build("lenet5", conv_relu=True)
+    assert sum(p.numel() for p in relu.parameters()) == 431_080
+    relu.load_state_dict(plain.state_dict())
+    x = torch.randn(4, 1, 28, 28)
+    assert not torch.allclose(plain(x), relu(x))
+    assert isinstance(relu.features.act1, torch.nn.ReLU) and isinstance(plain.features.act1, torch.nn.Identity)

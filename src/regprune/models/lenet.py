@@ -44,11 +44,17 @@ def lenet300(num_classes: int = 10) -> LeNet:
 
 
 @register("lenet5", **_MNIST, paper="LeNet-5-Caffe: conv20-pool-conv50-pool-fc500-fc10, 431,080 params")
-def lenet5(num_classes: int = 10) -> LeNet:
+def lenet5(num_classes: int = 10, conv_relu: bool = False) -> LeNet:
     """LeNet-5 as in Caffe's MNIST example: conv -> max-pool twice with no ReLU after the convs
-    (faithful to Caffe's prototxt), then fc1 800-500, ReLU, fc2 500-classes."""
+    (faithful to Caffe's prototxt), then fc1 800-500, ReLU, fc2 500-classes.
+
+    ``conv_relu=True`` adds a ReLU after each conv, as several PyTorch ports of this network do
+    (for example the L0-regularization code a switcher-network baseline comes from); the
+    parameter count is the same either way.
+    """
+    act = nn.ReLU if conv_relu else nn.Identity
     return LeNet(
-        _seq(conv1=nn.Conv2d(1, 20, 5), pool1=nn.MaxPool2d(2), conv2=nn.Conv2d(20, 50, 5),
-             pool2=nn.MaxPool2d(2), flatten=nn.Flatten()),
+        _seq(conv1=nn.Conv2d(1, 20, 5), act1=act(), pool1=nn.MaxPool2d(2), conv2=nn.Conv2d(20, 50, 5),
+             act2=act(), pool2=nn.MaxPool2d(2), flatten=nn.Flatten()),
         _seq(fc1=nn.Linear(800, 500), relu1=nn.ReLU(), fc2=nn.Linear(500, num_classes)),
     )
