@@ -146,3 +146,19 @@ def test_cifar_path_resnet20_with_crop_flip():
     run = experiment.execute(cfg, device="cpu")
     assert run["status"] == "completed" and run["counts"]["params"] == 269_722
     assert run["counts"]["macs"]["conv"] == 40_550_400
+
+
+def test_weight_stats_hook_from_config():
+    cfg = {**smoke_config(epochs=2), "hooks": [{"name": "weight_stats", "layers": ["classifier.fc1"]}]}
+    run = experiment.execute(cfg, device="cpu")
+    for row in run["history"]:
+        ps = [row[f"w.classifier.fc1.p{p}"] for p in (100, 93, 84, 69, 50, 31, 16, 7, 0)]
+        assert ps == sorted(ps, reverse=True) and ps[0] > 0 > ps[-1]
+        assert row["w.classifier.fc1.zeros"] == 0 and row["w.classifier.fc1.l2"] > 0
+    assert run["history"][0]["w.classifier.fc1.l2"] != run["history"][1]["w.classifier.fc1.l2"]
+
+
+def test_weight_stats_unknown_layer_fails_before_training():
+    cfg = {**smoke_config(epochs=1), "hooks": [{"name": "weight_stats", "layers": ["fc9"]}]}
+    with pytest.raises(ConfigError, match="classifier.fc1"):
+        experiment.execute(cfg, device="cpu")

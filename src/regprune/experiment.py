@@ -24,13 +24,12 @@ from typing import Any
 import torch
 
 from . import augment, counting, data, models
-from .losses import LOSSES
+from .hooks import HOOKS
+from .losses import LOSSES, PENALTIES
 from .profiles import check_profile
 from .registry import ConfigError, Registry
 from .train import TrainConfig, fit
 
-HOOKS = Registry("hook")
-PENALTIES = Registry("penalty")
 CONFIG_KEYS = ("chapter", "profile", "seed", "data", "model", "loss", "transforms", "hooks", "penalties", "train")
 
 

@@ -1,7 +1,7 @@
 """Loss objects the training engine takes: ``loss(outputs, targets) -> scalar`` plus ``predict``.
 
 Targets are class indices (N,) or soft targets (N, K) such as mixup produces, so every loss
-here accepts both. Chapters register further losses (LLR, multiclass hinge) by name.
+here accepts both. Chapters register further losses (LLR, multiclass hinge) and penalties (regularizers) by name.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from .registry import Registry
 
 LOSSES = Registry("loss")
+PENALTIES = Registry("penalty")  # terms ``p(model) -> scalar`` added to the loss (regularizers)
 
 
 def hard_labels(targets: torch.Tensor) -> torch.Tensor:

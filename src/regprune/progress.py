@@ -1,6 +1,6 @@
 """Progress reporting that behaves in a terminal, in Jupyter and under papermill.
 
-In a terminal a tqdm bar updates in place. An executed notebook keeps every byte a bar
+In a terminal, or a Jupyter kernel with widgets, a tqdm bar updates in place. An executed notebook keeps every byte a bar
 writes, so under papermill (and in CI logs) we print a few plain lines instead: one at
 most every ``interval`` seconds and one when the run ends. ``REGPRUNE_PROGRESS`` =
 ``bar`` | ``log`` | ``none`` overrides the automatic choice.
@@ -24,7 +24,19 @@ def resolve_mode(mode: str = "auto") -> str:
     env = os.environ.get("REGPRUNE_PROGRESS")
     if env:
         return check_choice("REGPRUNE_PROGRESS", env, MODES[1:])
-    return "bar" if sys.stderr.isatty() else "log"
+    return "bar" if sys.stderr.isatty() or _interactive_notebook() else "log"
+
+
+def _interactive_notebook() -> bool:
+    """A Jupyter kernel that can draw widget bars (Colab, JupyterLab). ``regprune run`` and
+    ``regprune book`` set ``REGPRUNE_PROGRESS=log``, so papermill runs never get here."""
+    if "ipykernel" not in sys.modules:
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 class Progress:

@@ -1,0 +1,59 @@
+"""Epoch hooks registered by name, so a run config can ask for them (``"hooks": [...]``).
+
+A hook subclasses :class:`regprune.train.Hook`; what ``on_epoch_end`` returns joins that
+epoch's history row, what ``on_fit_end`` returns joins the run's ``extras``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch import nn
+
+from .registry import ConfigError, Registry
+from .train import FitState, Hook
+
+HOOKS = Registry("hook")
+
+PERCENTILES = (100, 93, 84, 69, 50, 31, 16, 7, 0)  # max, ~±1.5σ, ±1σ, ±0.5σ, median, ..., min
+
+
+def weight_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """Conv and linear layers by qualified name: the layers whose weights methods act on."""
+    return {name: m for name, m in model.named_modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))}
+
+
+@HOOKS.register("weight_stats")
+class WeightStatistics(Hook):
+    """Per-epoch percentiles, L2 norm and fraction of exact zeros of layers' effective weights.
+
+    Effective means after any parametrization (a compander, a mask), i.e. what the layer
+    computes with. History fields are ``w.<layer>.p<percentile>``, ``w.<layer>.l2``,
+    ``w.<layer>.zeros``.
+    """
+
+    def __init__(self, layers: Sequence[str] | None = None, percentiles: Sequence[float] = PERCENTILES):
+        self.layers = list(layers) if layers is not None else None
+        self.percentiles = [float(p) for p in percentiles]
+        if any(not 0 <= p <= 100 for p in self.percentiles):
+            raise ConfigError(f"weight_stats.percentiles must lie in [0, 100]; got {list(percentiles)}")
+
+    def on_fit_start(self, state: FitState) -> None:
+        available = weight_layers(state.model)
+        names = self.layers if self.layers is not None else list(available)
+        unknown = [n for n in names if n not in available]
+        if unknown:
+            raise ConfigError(f"weight_stats.layers: unknown layer(s) {unknown}; allowed: {list(available)}")
+        self._modules = {n: available[n] for n in names}
+
+    @torch.no_grad()
+    def on_epoch_end(self, state: FitState) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for name, module in self._modules.items():
+            w = module.weight.detach().float().flatten()
+            q = torch.quantile(w, torch.tensor(self.percentiles, device=w.device) / 100)
+            row.update({f"w.{name}.p{p:g}": v for p, v in zip(self.percentiles, q.tolist())})
+            row[f"w.{name}.l2"] = w.norm().item()
+            row[f"w.{name}.zeros"] = (w == 0).float().mean().item()
+        return row
