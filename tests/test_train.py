@@ -1,7 +1,6 @@
 import math
 
 import pytest
-import torch
 
 from regprune import data, experiment, models
 from regprune.progress import Progress

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import yaml
 
@@ -34,15 +35,10 @@ def toc_files(root: Path | None = None) -> list[str]:
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for key in ("root", "parts", "chapters", "sections"):
-                if key == "root":
-                    if key in node:
-                        files.append(node["root"])
-                elif key in node:
-                    for child in node[key]:
-                        walk(child)
+            files.extend(node[key] for key in ("root", "file") if key in node)
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []):
+                    walk(child)
 
     walk(toc)
     return files
@@ -95,9 +91,7 @@ def run(
     # The kernel inherits the environment: the build folder (for tables) without a local path in
     # the rendered parameters cell, and plain progress lines instead of bars.
     env = {"REGPRUNE_BUILD": str(build), "REGPRUNE_PROGRESS": os.environ.get("REGPRUNE_PROGRESS", "log")}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with mock.patch.dict(os.environ, env):
         pm.execute_notebook(
             str(notebook_path(name, root)),
             str(out),
@@ -106,12 +100,6 @@ def run(
             progress_bar=False,
             kernel_name="python3",
         )
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     return out
 
 

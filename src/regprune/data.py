@@ -13,7 +13,6 @@ import hashlib
 import inspect
 import lzma
 import math
-import os
 import pickle
 import zlib
 from dataclasses import dataclass, field

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
+from .counting import LAYER_TYPES
 from .registry import ConfigError, Registry
 from .train import FitState, Hook
 
@@ -21,7 +22,7 @@ PERCENTILES = (100, 93, 84, 69, 50, 31, 16, 7, 0)  # max, ~±1.5σ, ±1σ, ±0.5
 
 def weight_layers(model: nn.Module) -> dict[str, nn.Module]:
     """Conv and linear layers by qualified name: the layers whose weights methods act on."""
-    return {name: m for name, m in model.named_modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))}
+    return {name: m for name, m in model.named_modules() if isinstance(m, LAYER_TYPES)}
 
 
 @HOOKS.register("weight_stats")
