@@ -65,3 +65,22 @@ def test_argparse_errors_exit_2():
 def test_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "regprune", "--help"], capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0 and "models" in proc.stdout and "book" in proc.stdout
+
+
+def test_train_runs_a_grid_once_then_loads_it(tmp_path, capsys):
+    from regprune import chapters, results
+
+    args = ("train", "quickstart", "--profile", "smoke", "--results-dir", str(tmp_path), "--device", "cpu")
+    code, out, _ = run_cli(*args, capsys=capsys)
+    assert code == 0 and "1 runs, 0 stored, 1 to train" in out and "completed" in out
+    code, out, _ = run_cli(*args, capsys=capsys)
+    assert code == 0 and "1 stored, 0 to train" in out
+    found, missing = results.stored(chapters.configs("quickstart", "smoke"), tmp_path)
+    assert len(found) == 1 and missing == []
+    found, missing = results.stored(chapters.configs("quickstart", "smoke", seeds=[5]), tmp_path)
+    assert found == [] and missing[0]["seed"] == 5
+
+
+def test_train_rejects_unknown_chapter(capsys, tmp_path):
+    code, _, err = run_cli("train", "nosuch", "--profile", "smoke", "--results-dir", str(tmp_path), capsys=capsys)
+    assert code == 2 and "efficiency_llr" in err and not any(tmp_path.iterdir())

@@ -118,8 +118,9 @@ def test_resnet_kaiming_init():
     assert abs(w.std().item() - (2 / fan_in) ** 0.5) < 0.005
 
 
-def test_resnet20_deepcopy_and_pickle():
-    m = models.build("resnet20").eval()
+@pytest.mark.parametrize("name", ["resnet20", "densenet40"])
+def test_deepcopy_and_pickle(name):
+    m = models.build(name).eval()
     x = torch.randn(2, 3, 32, 32)
     ref = m(x)
     for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):

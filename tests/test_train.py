@@ -1,6 +1,7 @@
 import math
 
 import pytest
+import torch
 
 from regprune import data, experiment, models
 from regprune.progress import Progress
@@ -161,3 +162,20 @@ def test_weight_stats_unknown_layer_fails_before_training():
     cfg = {**smoke_config(epochs=1), "hooks": [{"name": "weight_stats", "layers": ["fc9"]}]}
     with pytest.raises(ConfigError, match="classifier.fc1"):
         experiment.execute(cfg, device="cpu")
+
+
+def test_monitor_test_logs_test_error_but_never_selects():
+    splits = data.load("synthetic-mnist", val_split=128, n_train=512, n_test=128)
+    runs = {}
+    for monitor in (False, True):
+        torch.manual_seed(0)
+        model = models.build("lenet300")
+        runs[monitor] = fit(model, splits, TrainConfig(epochs=3, batch_size=64, lr=0.05, monitor_test=monitor),
+                            progress="none", seed=3)
+    assert "test_acc" not in runs[False].history[0] and "test_acc" in runs[True].history[0]
+    assert runs[True].metrics["best_epoch"] == runs[False].metrics["best_epoch"]
+    assert runs[True].metrics["test_acc"] == runs[False].metrics["test_acc"]
+    last = runs[True].history[-1]
+    assert evaluate(runs[True].model, splits.test)["acc"] == pytest.approx(
+        runs[True].history[runs[True].metrics["best_epoch"] - 1]["test_acc"])
+    assert 0 <= last["test_acc"] <= 1

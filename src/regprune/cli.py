@@ -69,6 +69,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from . import chapters, results
+
+    configs = chapters.configs(args.chapter, args.profile, args.seeds)
+    for c in configs:  # all checked before the first trains
+        results.experiment.validate(c)
+    store = results.ResultStore(args.results_dir)
+    todo = [c for c in configs if args.recompute or store.load(c) is None]
+    print(f"{args.chapter} ({args.profile}): {len(configs)} runs, {len(configs) - len(todo)} stored, {len(todo)} to train")
+    for i, c in enumerate(todo, 1):
+        r = results.run_or_load(c, results_dir=args.results_dir, recompute=args.recompute, device=args.device,
+                                data_root=args.data_root)
+        test = r["metrics"].get("test_acc")
+        print(f"[{i}/{len(todo)}] {r['key']} {r['status']} test_acc={test} wall={r['wall_time_s']:.1f}s", flush=True)
+    return 0
+
+
 def _book(args: argparse.Namespace) -> int:
     from . import book
 
@@ -112,6 +129,16 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("notebook", help="a notebook name from _toc.yml, or 'all'")
     notebook_options(r, None)
     r.set_defaults(func=_run)
+
+    t = sub.add_parser("train", help="train (or load) every run of a chapter's grid into the results store")
+    t.add_argument("chapter", help="a chapter grid name (see regprune.chapters.CHAPTERS)")
+    t.add_argument("--profile", required=True, help="smoke, cpu or paper")
+    t.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
+    t.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    t.add_argument("--data-root", help="data root (default: $REGPRUNE_DATA or ./data)")
+    t.add_argument("--results-dir", help="results root (default: the repository's results/)")
+    t.add_argument("--recompute", action="store_true", help="train again even when a result is stored")
+    t.set_defaults(func=_train)
 
     b = sub.add_parser("book", help="execute every notebook, then build the Jupyter Book (-W)")
     notebook_options(b, "cpu")

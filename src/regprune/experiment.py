@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from . import augment, counting, data, models
+from . import augment, counting, data, models, pruning  # noqa: F401  (pruning registers its hook)
 from .hooks import HOOKS
 from .losses import LOSSES, PENALTIES
 from .profiles import check_profile
@@ -69,9 +69,11 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     data.check_load_args(config["data"]["name"], **data_spec)
     _check_spec(models.MODELS, config["model"], "model")
     _check_spec(LOSSES, config.get("loss", "cross_entropy"), "loss")
+    _build(LOSSES, config.get("loss", "cross_entropy"), "loss")  # cheap objects: building checks values
     for key, registry in (("transforms", augment.TRANSFORMS), ("hooks", HOOKS), ("penalties", PENALTIES)):
         for i, spec in enumerate(config.get(key, [])):
             _check_spec(registry, spec, f"{key}[{i}]")
+            _build(registry, spec, f"{key}[{i}]")
     TrainConfig.from_dict(config.get("train"))
     return config
 

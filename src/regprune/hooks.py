@@ -58,3 +58,32 @@ class WeightStatistics(Hook):
             row[f"w.{name}.l2"] = w.norm().item()
             row[f"w.{name}.zeros"] = (w == 0).float().mean().item()
         return row
+
+
+@HOOKS.register("weight_histogram")
+class WeightHistogram(Hook):
+    """Histogram of each layer's final (selected) weights on fixed bins, for weight-distribution figures.
+
+    Bins are ``bins`` equal intervals of [-limit, limit], the same for every run so runs can
+    be overlaid; weights outside are counted in ``below`` / ``above``. Extras:
+    ``weight_histogram`` with ``edges``, and per layer ``counts``, ``below``, ``above``, ``std``.
+    """
+
+    def __init__(self, limit: float = 0.5, bins: int = 200):
+        if not limit > 0 or int(bins) < 1:
+            raise ConfigError(f"weight_histogram needs limit > 0 and bins >= 1; got limit={limit!r}, bins={bins!r}")
+        self.limit, self.bins = float(limit), int(bins)
+
+    @torch.no_grad()
+    def on_fit_end(self, state: FitState) -> dict[str, Any]:
+        edges = torch.linspace(-self.limit, self.limit, self.bins + 1)
+        layers = {}
+        for name, module in weight_layers(state.model).items():
+            w = module.weight.detach().float().flatten().cpu()
+            layers[name] = {
+                "counts": torch.histc(w, self.bins, -self.limit, self.limit).long().tolist(),
+                "below": int((w < -self.limit).sum()),
+                "above": int((w > self.limit).sum()),
+                "std": w.std().item(),
+            }
+        return {"weight_histogram": {"edges": edges.tolist(), "layers": layers}}

@@ -6,12 +6,13 @@ book is shown without saying where it came from.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from . import paths
 
@@ -80,21 +81,29 @@ def seed_summary(df: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) ->
     return out.reset_index()
 
 
+def band(ax: plt.Axes, frame: pd.DataFrame, x: str, y: str, *, label: str, style: str = "-",
+         color: str | None = None, marker: str | None = None) -> None:
+    """Mean of ``y`` over seeds at each ``x`` as a line, the seeds' min-max as a band.
+
+    Where seeds differ in ``x`` too (e.g. nonzero parameters after pruning), group by the
+    setting column ``k`` if present and plot at the mean ``x``.
+    """
+    keys = "k" if "k" in frame and x != "k" else x
+    stats = frame.groupby(keys).agg(x=(x, "mean"), mean=(y, "mean"), lo=(y, "min"), hi=(y, "max")).sort_values("x")
+    (line,) = ax.plot(stats["x"], stats["mean"], style, label=label, color=color, marker=marker, markersize=3)
+    ax.fill_between(stats["x"], stats["lo"], stats["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
+
+
 def learning_curves(history: pd.DataFrame, *, title: str, hue: str | None = None) -> plt.Figure:
     """Loss and error per epoch, training and validation, mean over seeds with min-max band."""
+    history = history.assign(**{f"{s}_error": 100 * (1 - history[f"{s}_acc"]) for s in ("train", "val")})
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     groups = history.groupby(hue, sort=False) if hue else [(None, history)]
     for label, part in groups:
-        per_epoch = part.groupby("epoch")
         for split, style in (("train", "-"), ("val", "--")):
-            for ax, metric, transform in (
-                (axes[0], f"{split}_loss", lambda s: s),
-                (axes[1], f"{split}_acc", lambda s: 100 * (1 - s)),
-            ):
-                stats = per_epoch[metric].agg(["mean", "min", "max"]).apply(transform)
-                name = f"{label} {split}" if label is not None else split
-                (line,) = ax.plot(stats.index, stats["mean"], style, label=name)
-                ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.2)
+            name = f"{label} {split}" if label is not None else split
+            band(axes[0], part, "epoch", f"{split}_loss", label=name, style=style)
+            band(axes[1], part, "epoch", f"{split}_error", label=name, style=style)
     axes[0].set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
     axes[1].set(xlabel="epoch", ylabel="error (%)", yscale="log", title="error")
     for ax in axes:
@@ -104,3 +113,176 @@ def learning_curves(history: pd.DataFrame, *, title: str, hue: str | None = None
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def panels(frame: pd.DataFrame, panel: str, *, title: str, width: float = 5.0, height: float = 3.8):
+    """A figure with one axis per value of ``panel`` (in order of appearance)."""
+    values = list(dict.fromkeys(frame[panel]))
+    fig, axes = plt.subplots(1, len(values), figsize=(width * len(values), height), squeeze=False)
+    fig.suptitle(title)
+    return fig, dict(zip(values, axes[0]))
+
+
+def compare(frame: pd.DataFrame, *, by: str, a: str, b: str, metric: str, expect: str,
+            within: Sequence[str] = ()) -> pd.DataFrame:
+    """Does ``b`` have a lower (``expect="lower"``) or higher ``metric`` than ``a``?
+
+    Per group of ``within``: both means and standard deviations over seeds, the difference
+    b - a and its standard error, and a verdict: *supported* when the difference has the
+    expected sign and exceeds twice its standard error, *contradicted* when it has the other
+    sign and exceeds it, otherwise *not resolved* by our seeds.
+    """
+    check = {"lower": -1, "higher": 1}
+    if expect not in check:
+        raise ValueError(f"expect={expect!r}; allowed: 'lower', 'higher'")
+    rows = []
+    groups = frame.groupby(list(within), sort=False) if within else [((), frame)]
+    for key, part in groups:
+        sa, sb = part.loc[part[by] == a, metric], part.loc[part[by] == b, metric]
+        if sa.empty or sb.empty:
+            continue
+        diff = sb.mean() - sa.mean()
+        se = (sa.var(ddof=1) / len(sa) + sb.var(ddof=1) / len(sb)) ** 0.5 if min(len(sa), len(sb)) > 1 else float("nan")
+        if se == se and abs(diff) > 2 * se:
+            verdict = "supported" if diff * check[expect] > 0 else "contradicted"
+        else:
+            verdict = "not resolved"
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(within, key)), "metric": metric, f"{a}_mean": sa.mean(), f"{a}_std": sa.std(),
+                     f"{b}_mean": sb.mean(), f"{b}_std": sb.std(), "difference": diff, "std_error": se,
+                     "seeds": f"{len(sa)}/{len(sb)}", "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def _styles(frame: pd.DataFrame, hue: str, style: str | None):
+    colors = {v: f"C{i}" for i, v in enumerate(dict.fromkeys(frame[hue]))}
+    dashes = {v: s for v, s in zip(dict.fromkeys(frame[style]), ("-", "--", ":", "-."))} if style else {}
+    return colors, dashes
+
+
+def log_labels(ax_axis, divisor: float = 1.0, suffix: str = "") -> None:
+    """Plain labels on a log axis (``value / divisor`` + ``suffix``) at mantissas 1, 2 and 5
+    only, major and minor ticks alike, so they read as numbers and never overlap."""
+
+    def label(value: float, _pos=None) -> str:
+        if value <= 0:
+            return ""
+        mantissa = value / 10 ** math.floor(math.log10(value))
+        return f"{value / divisor:g}{suffix}" if any(abs(mantissa - m) < 1e-6 for m in (1, 2, 5)) else ""
+
+    ax_axis.set_major_formatter(FuncFormatter(label))
+    ax_axis.set_minor_formatter(FuncFormatter(label))
+
+
+def tradeoff_figure(frame: pd.DataFrame, *, panel: str, hue: str, style: str | None = None, title: str,
+                    labels: dict[str, str] | None = None, x: str = "nonzero_params", y: str = "test_error_%"
+                    ) -> plt.Figure:
+    """Test error against nonzero parameters along pruning sweeps: one panel per ``panel``
+    value, colour by ``hue``, line style by ``style``; mean over seeds, min-max band."""
+    labels = labels or {}
+    colors, dashes = _styles(frame, hue, style)
+    fig, axes = panels(frame, panel, title=title)
+    for value, ax in axes.items():
+        part = frame[frame[panel] == value]
+        for keys, group in part.groupby([hue] + ([style] if style else []), sort=False):
+            keys = keys if isinstance(keys, tuple) else (keys,)
+            name = ", ".join(labels.get(k, str(k)) for k in keys)
+            band(ax, group, x, y, label=name, style=dashes.get(keys[-1], "-") if style else "-",
+                 color=colors[keys[0]], marker="o")
+        ax.set(xscale="log", yscale="log", xlabel="nonzero parameters (log scale)",
+               ylabel="test error (%, log scale)", title=labels.get(value, str(value)))
+        log_labels(ax.xaxis, 1000, "K")
+        log_labels(ax.yaxis)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def error_curves(history: pd.DataFrame, *, panel: str, hue: str, title: str,
+                 labels: dict[str, str] | None = None, splits: Sequence[str] = ("train", "test")) -> plt.Figure:
+    """Error per epoch for each split (solid, dashed, ...), one panel per ``panel`` value,
+    colour by ``hue``; mean over seeds, min-max band."""
+    labels = labels or {}
+    history = history.assign(**{f"{s}_error": 100 * (1 - history[f"{s}_acc"]) for s in splits})
+    colors, _ = _styles(history, hue, None)
+    fig, axes = panels(history, panel, title=title)
+    for value, ax in axes.items():
+        part = history[history[panel] == value]
+        for key, group in part.groupby(hue, sort=False):
+            for split, style in zip(splits, ("-", "--", ":")):
+                band(ax, group, "epoch", f"{split}_error", label=f"{labels.get(key, key)} {split}", style=style,
+                     color=colors[key])
+        ax.set(xlabel="epoch", ylabel="error (%)", yscale="log", title=labels.get(value, str(value)))
+        log_labels(ax.yaxis)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def distributions(frame: pd.DataFrame, *, panel: str, hue: str, title: str, x: str = "w", y: str = "density",
+                  labels: dict[str, str] | None = None, xlabel: str = "weight value") -> plt.Figure:
+    """Binned densities (mean over seeds, min-max band) on a log scale, one panel per ``panel`` value."""
+    labels = labels or {}
+    colors, _ = _styles(frame, hue, None)
+    fig, axes = panels(frame, panel, title=title)
+    for value, ax in axes.items():
+        part = frame[frame[panel] == value]
+        for key, group in part.groupby(hue, sort=False):
+            band(ax, group, x, y, label=labels.get(key, str(key)), color=colors[key])
+        ax.set(yscale="log", xlabel=xlabel, ylabel="density", title=labels.get(value, str(value)))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def side_by_side(reference: pd.DataFrame, ours: pd.DataFrame, *, by: Sequence[str], metrics: Sequence[str],
+                 profile: str, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """The paper's rows (one per method) above ours (one per group of ``by``, mean and std
+    over seeds), with the same metric columns; the paper gives no std. Metrics the paper
+    does not report stay empty in its rows."""
+    labels = labels or {}
+    rows = []
+    for method, part in reference.groupby("method", sort=False):
+        row = {"source": f"paper 000, {part['table'].iloc[0]}", "method": method, "seeds": None}
+        for m in metrics:
+            hit = part.loc[part["metric"] == m, "value"]
+            row[f"{m} mean"], row[f"{m} std"] = (hit.iloc[0] if len(hit) else None), None
+        rows.append(row)
+    for key, part in ours.groupby(list(by), sort=False):
+        key = key if isinstance(key, tuple) else (key,)
+        row = {"source": f"ours ({profile})", "method": ", ".join(labels.get(k, str(k)) for k in key),
+               "seeds": len(part)}
+        for m in metrics:
+            row[f"{m} mean"], row[f"{m} std"] = part[m].mean(), part[m].std()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _signed(x: float) -> str:
+    return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
+
+
+def verdict_summary(claims: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
+    """Markdown bullets, one per claim: how many comparisons support it, and each difference.
+
+    ``claims`` is :func:`compare` output with a ``claim`` column; the columns between
+    ``claim`` and ``metric`` name the group of each comparison.
+    """
+    labels = labels or {}
+    cols = list(claims.columns)
+    within = [c for c in cols[: cols.index("metric")] if c != "claim"]
+    lines = []
+    for claim, part in claims.groupby("claim", sort=False):
+        counts = ", ".join(f"{n} {v}" for v, n in part["verdict"].value_counts().items())
+        here = [c for c in within if part[c].notna().all()]  # claims group by different columns
+        detail = "; ".join(
+            f"{' / '.join(labels.get(r[c], str(r[c])) for c in here)}: {_signed(r['difference'])} ({r['verdict']})"
+            for _, r in part.iterrows()
+        )
+        lines.append(f"* **{claim}** ({part['metric'].iloc[0]}, difference = claimed method minus baseline): "
+                     f"{counts} of {len(part)} comparisons. {detail}.")
+    return "\n".join(lines)

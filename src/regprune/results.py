@@ -129,6 +129,18 @@ def run_all(configs: Iterable[dict[str, Any]], **kwargs: Any) -> list[dict[str, 
     return [run_or_load(c, **kwargs) for c in configs]
 
 
+def stored(configs: Iterable[dict[str, Any]], results_dir: str | Path | None = None
+           ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(stored records, configs with no stored result): loads only, never trains."""
+    store = ResultStore(results_dir)
+    found, missing = [], []
+    for c in configs:
+        experiment.validate(c)
+        r = store.load(c)
+        (found if r is not None else missing).append(r if r is not None else c)
+    return found, missing
+
+
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():

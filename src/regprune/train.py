@@ -59,6 +59,7 @@ class TrainConfig:
     compile: bool = False
     select: str = "val_acc"  # which epoch's weights are kept: best on validation, or the last
     drop_last: bool = False
+    monitor_test: bool = False  # also log test loss/acc every epoch, for plots only: never selects
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)
@@ -162,6 +163,9 @@ class FitState:
     cfg: TrainConfig
     splits: Splits
     device: torch.device
+    loss: Loss = field(default_factory=CrossEntropy)
+    transforms: Sequence[Callable] = ()
+    seed: int = 0
     epoch: int = 0  # the epoch running now, or just finished in on_epoch_end
     step: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
@@ -169,6 +173,7 @@ class FitState:
     best_epoch: int = -1
     best_state: dict[str, torch.Tensor] | None = None
     elapsed: float = 0.0
+    status: str = "running"  # set to the run's outcome before on_fit_end
 
 
 @dataclass
@@ -281,7 +286,7 @@ def fit(
     optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg)
     for g in optimizer.param_groups:
         g.setdefault("initial_lr", g["lr"])
-    state = FitState(model, optimizer, cfg, splits, device)
+    state = FitState(model, optimizer, cfg, splits, device, loss=loss, transforms=list(transforms), seed=int(seed))
 
     ckpt_path = Path(checkpoint) if checkpoint else None
     start_epoch = 0
@@ -358,6 +363,9 @@ def fit(
             "val_acc": val["acc"],
             "time": time.perf_counter() - t0,
         }
+        if cfg.monitor_test:
+            test = evaluate(model, splits.test, loss, batch_size=cfg.eval_batch_size, cfg=cfg)
+            row.update(test_loss=test["loss"], test_acc=test["acc"])
         for h in hooks:
             row.update(h.on_epoch_end(state) or {})
         state.history.append(row)
@@ -403,6 +411,7 @@ def fit(
             val_acc=best["val_acc"], val_loss=best["val_loss"], test_acc=test["acc"], test_loss=test["loss"]
         )
     extras: dict[str, Any] = {}
+    state.status = status
     for h in hooks:
         extras.update(h.on_fit_end(state) or {})
     if cl:

@@ -23,4 +23,4 @@ def configs(chapter: str, profile: str, seeds: Sequence[int] | None = None) -> l
     return CHAPTERS.get(chapter)(profile, seeds)
 
 
-from . import quickstart  # noqa: E402,F401  (registers the chapter)
+from . import efficiency_llr, quickstart  # noqa: E402,F401  (register the chapters)

@@ -1,0 +1,102 @@
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from regprune import counting, data, experiment, losses, models, pruning, results
+from regprune.registry import ConfigError
+from regprune.train import TrainConfig
+
+from conftest import smoke_config
+
+
+def lenet5():
+    torch.manual_seed(0)
+    return models.build("lenet5")
+
+
+def test_threshold_is_theta_times_layer_std_by_kind():
+    model = lenet5()
+    t = pruning.std_thresholds(model, theta_conv=0.7, theta_fc=1.25)
+    layers = pruning.weight_layers(model)
+    assert set(t) == set(layers)
+    for name, m in layers.items():
+        theta = 1.25 if isinstance(m, nn.Linear) else 0.7
+        assert t[name] == pytest.approx(theta * m.weight.detach().std().item())
+
+
+def test_masks_zero_exactly_the_weights_below_threshold_per_layer():
+    model = lenet5()
+    before = {n: m.weight.detach().clone() for n, m in pruning.weight_layers(model).items()}
+    t = pruning.std_thresholds(model, 0.9, 1.1)
+    pruning.apply_masks(model, pruning.magnitude_masks(model, t))
+    for name, m in pruning.weight_layers(model).items():
+        assert parametrize.is_parametrized(m, "weight")
+        w, w0 = m.weight.detach(), before[name]
+        small = w0.abs() < t[name]
+        assert small.any() and (~small).any()
+        assert torch.all(w[small] == 0) and torch.equal(w[~small], w0[~small])
+    nonzero = counting.count_parameters(model)["nonzero"]
+    pruning.bake(model)
+    assert not any(parametrize.is_parametrized(m) for m in model.modules())
+    assert counting.count_parameters(model)["nonzero"] == nonzero
+
+
+def test_adjust_pass_moves_only_non_weight_parameters():
+    torch.manual_seed(0)
+    model = models.build("resnet20")  # conv weights, batch-norm affine and a linear bias
+    splits = data.load("synthetic-cifar10", n_train=96, n_test=32, val_split=32)
+    t = pruning.std_thresholds(model, 0.8, 0.75)
+    pruning.apply_masks(model, pruning.magnitude_masks(model, t))
+    weights = {id(p) for p in pruning.weight_parameters(model)}
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    effective = {n: m.weight.detach().clone() for n, m in pruning.weight_layers(model).items()}
+    cfg = TrainConfig(epochs=1, batch_size=32, lr=0.1, select="last")
+    pruning.adjust_non_weights(model, splits, losses.CrossEntropy(), cfg, samples=64)
+    moved = {n for n, p in model.named_parameters() if not torch.equal(p.detach(), before[n])}
+    non_weight = {n for n, p in model.named_parameters() if id(p) not in weights}
+    assert moved and moved <= non_weight
+    assert any(".bn" in n for n in moved) and "linear.bias" in moved
+    for name, m in pruning.weight_layers(model).items():
+        assert torch.equal(m.weight.detach(), effective[name])  # pruned entries stay zero, others untouched
+        assert m.parametrizations.weight.original.requires_grad  # frozen only for the pass
+
+
+def test_sweep_settings_broadcast_and_reject():
+    assert pruning.sweep_settings([0.5, 0.6], 1.25) == [(0.5, 1.25), (0.6, 1.25)]
+    assert pruning.sweep_settings(0.0, [1, 2]) == [(0.0, 1.0), (0.0, 2.0)]
+    with pytest.raises(ConfigError, match="differ in length"):
+        pruning.sweep_settings([0.5], [1, 2])
+    with pytest.raises(ConfigError, match=">= 0"):
+        pruning.sweep_settings([-1.0], 1.0)
+
+
+def test_snapshot_hook_from_config_sweeps_and_compresses(tmp_path):
+    config = smoke_config(epochs=2, monitor_test=True)
+    config["model"] = {"name": "lenet5"}
+    config["hooks"] = [
+        {"name": "snapshot_pruning", "theta_conv": [0.5, 1.0, 1.5], "theta_fc": 1.25, "adjust_samples": 128},
+        {"name": "weight_histogram", "limit": 0.3, "bins": 30},
+    ]
+    record = results.run_or_load(config, results_dir=tmp_path)
+    assert {"test_acc", "test_loss"} <= set(record["history"][0])
+    sweep = record["extras"]["pruning"]["sweep"]
+    assert [r["theta_conv"] for r in sweep] == [0.5, 1.0, 1.5] and all(r["theta_fc"] == 1.25 for r in sweep)
+    nonzero = [r["nonzero_params"] for r in sweep]
+    assert nonzero[0] > nonzero[1] > nonzero[2]
+    assert all(r["compression"] == pytest.approx(431080 / r["nonzero_params"]) for r in sweep)
+    assert sweep[0]["layers"]["classifier.fc1"]["kept"] == sweep[2]["layers"]["classifier.fc1"]["kept"]  # FC fixed
+    hist = record["extras"]["weight_histogram"]
+    assert len(hist["edges"]) == 31
+    fc1 = hist["layers"]["classifier.fc1"]
+    assert sum(fc1["counts"]) + fc1["below"] + fc1["above"] == 400_000
+
+
+def test_bad_pruning_settings_fail_before_training():
+    config = smoke_config()
+    config["hooks"] = [{"name": "snapshot_pruning", "theta_conv": [0.5, 0.6], "theta_fc": [1.0]}]
+    with pytest.raises(ConfigError, match="differ in length"):
+        experiment.validate(config)
+    config["hooks"] = [{"name": "snapshot_pruning", "adjust_optimizer": "lbfgs"}]
+    with pytest.raises(ConfigError, match="adjust_optimizer"):
+        experiment.validate(config)
