@@ -57,9 +57,8 @@ class LogLikelihoodRatio(Loss):
         self.class_reduction = check_choice("loss.class_reduction", class_reduction, ("sum", "mean"))
 
     def __call__(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        outputs = outputs.float()
         if targets.dim() == 1:
-            targets = F.one_hot(targets, outputs.shape[1]).to(outputs.dtype)
-        per_class = F.binary_cross_entropy_with_logits(outputs, targets.float(), reduction="none")
+            targets = F.one_hot(targets, outputs.shape[1])
+        per_class = F.binary_cross_entropy_with_logits(outputs.float(), targets.float(), reduction="none")
         per_example = per_class.sum(1) if self.class_reduction == "sum" else per_class.mean(1)
         return per_example.mean()

@@ -124,7 +124,7 @@ def adjust_non_weights(
     non-weight parameters: conv/linear weights are frozen for its duration. Returns the
     engine's metrics (validation and test accuracy of the adjusted model)."""
     weights = weight_parameters(model)
-    if not non_weight_parameters(model):
+    if samples <= 0 or not non_weight_parameters(model):
         return {}
     flags = [w.requires_grad for w in weights]
     for w in weights:
@@ -174,12 +174,9 @@ def snapshot_prune(
     model = copy.deepcopy(snapshot)
     thresholds = std_thresholds(model, theta_conv, theta_fc)
     apply_masks(model, magnitude_masks(model, thresholds))
-    if adjust_samples > 0:
-        metrics = adjust_non_weights(
-            model, splits, loss, adjust, samples=adjust_samples, seed=seed, transforms=transforms, device=device
-        )
-    else:
-        metrics = {}
+    metrics = adjust_non_weights(
+        model, splits, loss, adjust, samples=adjust_samples, seed=seed, transforms=transforms, device=device
+    )
     if "test_acc" not in metrics:  # no pass (or nothing to adjust): evaluate as pruned
         val = evaluate(model, splits.val, loss, batch_size=adjust.eval_batch_size, cfg=adjust)
         test = evaluate(model, splits.test, loss, batch_size=adjust.eval_batch_size, cfg=adjust)
@@ -197,8 +194,8 @@ def snapshot_prune(
         "weights": weights,
         "nonzero_weights": nonzero_weights,
         "layers": {
-            name: {"threshold": t, "kept": int(torch.count_nonzero(m.weight)), "size": m.weight.numel()}
-            for (name, m), t in zip(weight_layers(model).items(), thresholds.values())
+            name: {"threshold": thresholds[name], "kept": int(torch.count_nonzero(m.weight)), "size": m.weight.numel()}
+            for name, m in weight_layers(model).items()
         },
     }
 
@@ -246,8 +243,6 @@ class SnapshotPruning(Hook):
         )
         snapshot = copy.deepcopy(state.model).to(memory_format=torch.contiguous_format)
         dense = counting.count_parameters(snapshot)
-        dense_val = evaluate(snapshot, state.splits.val, state.loss, batch_size=cfg.eval_batch_size, cfg=cfg)
-        dense_test = evaluate(snapshot, state.splits.test, state.loss, batch_size=cfg.eval_batch_size, cfg=cfg)
         rows = []
         bar = Progress(len(self.settings), "snapshot pruning")
         for k, (tc, tf) in enumerate(self.settings):
@@ -264,7 +259,7 @@ class SnapshotPruning(Hook):
         return {
             "pruning": {
                 "dense": {"params": dense["total"], "nonzero_params": dense["nonzero"],
-                          "val_acc": dense_val["acc"], "test_acc": dense_test["acc"]},
+                          "val_acc": state.metrics["val_acc"], "test_acc": state.metrics["test_acc"]},
                 "adjust": {**self.adjust, "samples": self.adjust_samples},
                 "sweep": rows,
             }

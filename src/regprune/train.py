@@ -174,6 +174,7 @@ class FitState:
     best_state: dict[str, torch.Tensor] | None = None
     elapsed: float = 0.0
     status: str = "running"  # set to the run's outcome before on_fit_end
+    metrics: dict[str, Any] = field(default_factory=dict)  # the run's metrics, set before on_fit_end
 
 
 @dataclass
@@ -411,7 +412,7 @@ def fit(
             val_acc=best["val_acc"], val_loss=best["val_loss"], test_acc=test["acc"], test_loss=test["loss"]
         )
     extras: dict[str, Any] = {}
-    state.status = status
+    state.status, state.metrics = status, metrics
     for h in hooks:
         extras.update(h.on_fit_end(state) or {})
     if cl:
