@@ -72,17 +72,21 @@ def _run(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from . import chapters, results
 
-    configs = chapters.configs(args.chapter, args.profile, args.seeds)
+    configs = chapters.configs(args.chapter, args.profile, args.seeds, args.results_dir)
     for c in configs:  # all checked before the first trains
         results.experiment.validate(c)
     store = results.ResultStore(args.results_dir)
     todo = [c for c in configs if args.recompute or store.load(c) is None]
     print(f"{args.chapter} ({args.profile}): {len(configs)} runs, {len(configs) - len(todo)} stored, {len(todo)} to train")
-    for i, c in enumerate(todo, 1):
-        r = results.run_or_load(c, results_dir=args.results_dir, recompute=args.recompute, device=args.device,
-                                data_root=args.data_root)
+
+    def report(i: int, n: int, r: dict) -> None:
         test = r["metrics"].get("test_acc")
-        print(f"[{i}/{len(todo)}] {r['key']} {r['status']} test_acc={test} wall={r['wall_time_s']:.1f}s", flush=True)
+        print(f"[{i}/{n}] {r['key']} {r['status']} test_acc={test} wall={r['wall_time_s']:.1f}s", flush=True)
+
+    records = chapters.run(args.chapter, args.profile, args.seeds, results_dir=args.results_dir,
+                           recompute=args.recompute, device=args.device, data_root=args.data_root, on_record=report)
+    if len(records) > len(configs):
+        print(f"{args.chapter}: the grid grew to {len(records)} runs as its search results arrived")
     return 0
 
 

@@ -1,8 +1,10 @@
-"""Datasets as in-memory tensors: MNIST, CIFAR-10/100, LIBSVM and learnable synthetic sets.
+"""Datasets as in-memory tensors: MNIST, CIFAR-10/100, LIBSVM, user-supplied image folders
+(TinyImageNet) and learnable synthetic sets.
 
 Everything is read straight from the published files (no torchvision at import time), checked
-against known md5 sums, and returned as a :class:`Splits` with a validation part held out of the
-training set, so no experiment ever selects on the test set.
+against known md5 sums (image folders, which the user supplies, have none: their info records a
+fingerprint of file names and sizes instead), and returned as a :class:`Splits` with a validation
+part held out of the training set, so no experiment ever selects on the test set.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import inspect
 import lzma
 import math
+import os
 import pickle
 import zlib
 from dataclasses import dataclass, field
@@ -160,23 +163,44 @@ def _locate(spec: FileSpec, root: Path, verify: bool, data: bytes | None = None)
 # --------------------------------------------------------------------------- images
 
 
-def _norm_record(normalize: str, stats_of: str) -> dict[str, Any]:
+Stats = tuple[Sequence[float], Sequence[float]]
+
+
+def _norm_record(normalize: str, stats_of: str, stats: Stats | None = None) -> dict[str, Any]:
+    """How images were scaled; ``stats`` (mean, std) overrides ``STATS[stats_of]`` (stats from the data)."""
     if normalize == "standardize":
-        mean, std = STATS[stats_of]
+        mean, std = STATS[stats_of] if stats is None else stats
         return {"mode": normalize, "mean": list(mean), "std": list(std), "stats_of": stats_of}
     return {"mode": normalize, "scale": "0..1" if normalize == "unit" else "0..255"}
 
 
-def _to_float(u8: torch.Tensor, normalize: str, stats_of: str) -> tuple[torch.Tensor, dict[str, Any]]:
+def _to_float(u8: torch.Tensor, normalize: str, stats_of: str,
+              stats: Stats | None = None) -> tuple[torch.Tensor, dict[str, Any]]:
     """uint8 (N,C,H,W) -> float32 with the chosen normalization; returns the record of it too."""
     x = u8.to(torch.float32)
     if normalize != "none":
         x.div_(255.0)
     if normalize == "standardize":
-        mean, std = STATS[stats_of]
+        mean, std = STATS[stats_of] if stats is None else stats
         c = len(mean)
         x.sub_(torch.tensor(mean).view(1, c, 1, 1)).div_(torch.tensor(std).view(1, c, 1, 1))
-    return x, _norm_record(normalize, stats_of)
+    return x, _norm_record(normalize, stats_of, stats)
+
+
+def _channel_stats(u8: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Per-channel mean and (population) std of uint8 (N,C,H,W) images scaled to [0,1], in chunks."""
+    c = u8.shape[1]
+    total, squares = torch.zeros(c, dtype=torch.float64), torch.zeros(c, dtype=torch.float64)
+    rows = max(1, (1 << 22) // max(1, u8[0].numel())) if len(u8) else 1  # ~32 MB of float64 at a time
+    for i in range(0, len(u8), rows):
+        x = u8[i : i + rows].to(torch.float64).div_(255.0)
+        total += x.sum((0, 2, 3))
+        squares += x.square().sum((0, 2, 3))
+    n = max(1, u8.numel() // c)
+    mean = total / n
+    std = (squares / n - mean.square()).clamp_min(0).sqrt()
+    std[std < 1e-8] = 1.0  # a constant channel: leave its (zero) deviations unscaled rather than divide by 0
+    return mean.tolist(), std.tolist()
 
 
 def _try_torchvision(cls_name: str, root: Path) -> str:
@@ -316,6 +340,183 @@ def _read_cifar(name, root, train, normalize, verify, download):
         raise DataError(f"{name}: labels outside 0..{c['classes'] - 1} in {[r['path'] for r in recs]}")
     x, norm = _to_float(torch.from_numpy(np.concatenate(xs)), normalize, name)
     return ArrayDataset(x, y, c["classes"], name), recs, norm
+
+
+# --------------------------------------------------------------------------- image folders (TinyImageNet)
+
+_IMAGE_EXTS = (".jpg", ".jpeg", ".png")  # compared lower-cased, so .JPEG (TinyImageNet) counts
+_TINY_ANNOTATIONS = "val_annotations.txt"
+_TINY_URL = "http://cs231n.stanford.edu/tiny-imagenet-200.zip"
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_image_folder_args(download: bool = False, path: Any = None, size: Any = 64, train_dir: Any = "train",
+                             test_dir: Any = "val", limit_per_class: Any = None) -> None:
+    """The ``image_folder`` settings, checked without touching the disk."""
+    if download:
+        raise ConfigError(
+            "download=True is not possible for image_folder: it reads a folder you supply. Get and unpack the "
+            f"data set yourself (TinyImageNet: {_TINY_URL}) and pass path=<that folder>")
+    if path is None or path == "":
+        raise ConfigError("image_folder needs path=<data set folder> holding <train_dir>/<class>/*.jpg|png and "
+                          "<test_dir>/ (a relative path is taken under the data root)")
+    if not isinstance(path, (str, Path)):
+        raise ConfigError(f"path={path!r} must be a str: the data set folder")
+    if not _is_int(size) or size < 1:
+        raise ConfigError(f"size={size!r} must be an int >= 1 (images are resized to size x size; TinyImageNet: 64)")
+    for param, v in (("train_dir", train_dir), ("test_dir", test_dir)):
+        if not isinstance(v, str) or not v:
+            raise ConfigError(f"{param}={v!r} must be a non-empty folder name under path")
+    if limit_per_class is not None and (not _is_int(limit_per_class) or limit_per_class < 1):
+        raise ConfigError(f"limit_per_class={limit_per_class!r} must be None or an int >= 1")
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Image files directly in ``folder`` (hidden ones skipped), sorted by name."""
+    with os.scandir(folder) as it:
+        names = [e.name for e in it if e.is_file() and not e.name.startswith(".")
+                 and os.path.splitext(e.name)[1].lower() in _IMAGE_EXTS]
+    return [folder / n for n in sorted(names)]
+
+
+def _class_images(folder: Path) -> list[Path]:
+    """A class folder's images: those directly in it, else those in its images/ (TinyImageNet train)."""
+    files = _image_files(folder)
+    if not files and (folder / "images").is_dir():
+        files = _image_files(folder / "images")
+    if not files:
+        raise DataError(f"image_folder: class folder {folder} holds no images (*.jpg, *.jpeg, *.png, directly "
+                        "or in an images/ subfolder); remove the folder or put its images there")
+    return files
+
+
+def _subfolders(folder: Path) -> list[str]:
+    with os.scandir(folder) as it:
+        return sorted(e.name for e in it if e.is_dir() and not e.name.startswith("."))
+
+
+def _scan_image_folder(base: Path, train_dir: str, test_dir: str, limit: int | None):
+    """(classes, train items, test items, layout); an item is (file, class index)."""
+    if not base.is_dir():
+        raise DataError(f"image_folder: path {base} is not a folder (path=...; a relative path is taken under the "
+                        f"data root). Unpack the data set there (TinyImageNet: {_TINY_URL}) or pass its folder.")
+    tr, te = base / train_dir, base / test_dir
+    if not tr.is_dir():
+        raise DataError(f"image_folder: training folder {tr} not found (train_dir={train_dir!r}); expected "
+                        f"{tr}/<class>/<images> (or <class>/images/<images> as in TinyImageNet)")
+    classes = _subfolders(tr)
+    if not classes:
+        raise DataError(f"image_folder: training folder {tr} (train_dir={train_dir!r}) has no class subfolders; "
+                        f"expected {tr}/<class>/<images>")
+    index = {c: i for i, c in enumerate(classes)}
+    train = [(f, index[c]) for c in classes for f in _class_images(tr / c)[:limit]]
+    if not te.is_dir():
+        raise DataError(f"image_folder: test folder {te} not found (test_dir={test_dir!r}); expected "
+                        f"{te}/<class>/<images>, or {te}/images/ with {te}/{_TINY_ANNOTATIONS} (TinyImageNet; "
+                        "its test/ part has no labels, so use val/)")
+    ann = te / _TINY_ANNOTATIONS
+    if ann.is_file() and (te / "images").is_dir():
+        layout = "tinyimagenet"
+        by_class: dict[int, list[str]] = {}
+        for i, line in enumerate(ann.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.split("\t")
+            if len(parts) < 2:
+                raise DataError(f"image_folder: {ann} line {i}: expected 'filename<TAB>class<TAB>...', got {line!r}")
+            name, cls = parts[0].strip(), parts[1].strip()
+            if cls not in index:
+                raise DataError(f"image_folder: {ann} line {i}: class {cls!r} of {name} is not among the "
+                                f"{len(classes)} training classes (the subfolders of {tr})")
+            by_class.setdefault(index[cls], []).append(name)
+        test = [(te / "images" / n, c) for c in sorted(by_class) for n in sorted(by_class[c])[:limit]]
+        for f, _ in test:
+            if not f.is_file():
+                raise DataError(f"image_folder: {ann} lists {f.name} but {f} does not exist")
+    else:
+        layout = "class-folders"
+        test_classes = _subfolders(te)
+        if not test_classes:
+            raise DataError(f"image_folder: test folder {te} (test_dir={test_dir!r}) has no class subfolders and "
+                            f"no {_TINY_ANNOTATIONS} with an images/ folder")
+        unknown = [c for c in test_classes if c not in index]
+        if unknown:
+            raise DataError(f"image_folder: test classes {unknown[:5]} (subfolders of {te}) are not among the "
+                            f"{len(classes)} training classes (the subfolders of {tr})")
+        test = [(f, index[c]) for c in test_classes for f in _class_images(te / c)[:limit]]
+    return classes, train, test, layout
+
+
+def _read_images(items: list[tuple[Path, int]], size: int) -> torch.Tensor:
+    """uint8 (N,3,size,size): each file read with PIL, converted to RGB, resized bilinearly."""
+    from PIL import Image  # lazy: only image folders need PIL (installed with matplotlib)
+
+    bilinear = getattr(Image, "Resampling", Image).BILINEAR
+    out = np.empty((len(items), 3, size, size), dtype=np.uint8)
+    for i, (f, _) in enumerate(items):
+        try:
+            with Image.open(f) as im:
+                rgb = im.convert("RGB")
+                if rgb.size != (size, size):
+                    rgb = rgb.resize((size, size), bilinear)
+                out[i] = np.asarray(rgb).transpose(2, 0, 1)
+        except (OSError, ValueError) as e:  # PIL's UnidentifiedImageError is an OSError
+            raise DataError(f"image_folder: cannot read image {f}: {type(e).__name__}: {e}") from e
+    return torch.from_numpy(out)
+
+
+def read_image_folder(path: str | Path, root=None, *, size: int = 64, train_dir: str = "train",
+                      test_dir: str = "val", limit_per_class: int | None = None,
+                      normalize: str = "standardize") -> tuple[ArrayDataset, ArrayDataset, dict[str, Any]]:
+    """A user-supplied image data set (TinyImageNet, small ImageNet-style folders) as (N,3,size,size).
+
+    Layouts under ``path`` (a relative path is taken under the data root ``root``):
+
+    * class folders: ``<train_dir>/<class>/*.{jpg,jpeg,png}`` and ``<test_dir>/<class>/*``
+      (a class folder's images may also sit in its ``images/`` subfolder);
+    * TinyImageNet: ``train/<wnid>/images/*.JPEG``, ``val/images/*.JPEG`` and
+      ``val/val_annotations.txt`` (tab-separated filename, wnid, box); used when the test folder
+      holds that file and an ``images/`` folder.
+
+    Class index = position of the class folder name among the sorted training class folders; a
+    test image of any other class is an error. ``limit_per_class`` keeps the first N files per
+    class (sorted by name), in train and test, for quick runs. Images are converted to RGB and
+    resized to ``size`` x ``size`` (bilinear, aspect ratio not kept). ``normalize="standardize"``
+    uses the per-channel mean/std of the training images read (before any validation split),
+    recorded in the returned info; "unit" scales to [0,1]; "none" keeps 0..255.
+
+    Everything is held in memory: TinyImageNet (100k training images) at 64x64 is about 1.2 GB
+    as uint8 and 4.9 GB as the float32 tensors returned. Full ImageNet does not fit this
+    in-memory loader; it needs a streaming loader, which regprune does not provide.
+    Returns (train, test, info).
+    """
+    check_choice("normalize", normalize, NORMALIZE)
+    _check_image_folder_args(False, path, size, train_dir, test_dir, limit_per_class)
+    base = data_root(root) / Path(path).expanduser()  # an absolute path stays as it is
+    classes, train_items, test_items, layout = _scan_image_folder(base, train_dir, test_dir, limit_per_class)
+    fp = hashlib.md5()
+    for f, c in train_items + test_items:
+        fp.update(f"{f.relative_to(base)}\t{f.stat().st_size}\t{c}\n".encode())
+    u8_train = _read_images(train_items, size)
+    u8_test = _read_images(test_items, size)
+    stats = _channel_stats(u8_train) if normalize == "standardize" else None
+    stats_of = f"image_folder training images ({len(train_items)}, computed)"
+    x_train, norm = _to_float(u8_train, normalize, stats_of, stats)
+    del u8_train
+    x_test, _ = _to_float(u8_test, normalize, stats_of, stats)
+    k = len(classes)
+    y_train = torch.tensor([c for _, c in train_items], dtype=torch.long)
+    y_test = torch.tensor([c for _, c in test_items], dtype=torch.long)
+    info = {
+        "path": str(base), "layout": layout, "size": size, "train_dir": train_dir, "test_dir": test_dir,
+        "limit_per_class": limit_per_class, "n_train_files": len(train_items), "n_test_files": len(test_items),
+        "classes": classes, "fingerprint": fp.hexdigest(),  # md5 of (relative path, byte size, label) lines
+    }
+    return (ArrayDataset(x_train, y_train, k, "image_folder"), ArrayDataset(x_test, y_test, k, "image_folder"),
+            {"normalization": norm, "folder": info})
 
 
 # --------------------------------------------------------------------------- synthetic
@@ -539,6 +740,14 @@ def _libsvm(name, root, normalize, download, test_from_train: float | None = Non
     return train, test, info
 
 
+def _image_folder(root, normalize, download, path: str | None = None, size: int = 64, train_dir: str = "train",
+                  test_dir: str = "val", limit_per_class: int | None = None):
+    _check_image_folder_args(download, path, size, train_dir, test_dir, limit_per_class)
+    train, test, info = read_image_folder(path, root, size=size, train_dir=train_dir, test_dir=test_dir,
+                                          limit_per_class=limit_per_class, normalize=normalize)
+    return train, test, {"files": [], **info}
+
+
 DATASETS.register("mnist", kind="image", files=list(MNIST_FILES.values()))(_mnist)
 for _n in _CIFAR:
     DATASETS.register(_n, kind="image", files=_cifar_specs(_n, "train") + _cifar_specs(_n, "test"))(
@@ -548,6 +757,8 @@ for _n in SHAPES:
 for _n, _t in LIBSVM.items():
     DATASETS.register(_n, kind="libsvm", files=[_libsvm_spec(_n, f) for f in (_t["train"], _t["test"]) if f])(
         partial(_libsvm, _n))
+# No fixed files to check (the user supplies the folder); ``check`` validates its settings up front.
+DATASETS.register("image_folder", kind="folder", files=[], check=_check_image_folder_args)(_image_folder)
 
 _COMMON = ("root", "normalize", "download")
 
@@ -570,6 +781,9 @@ def check_load_args(name: str, *, val_split: float | int = 0.1, split_seed: int 
         raise ConfigError(f"train_limit={train_limit!r} must be None or an int >= 1")
     if not isinstance(download, bool):
         raise ConfigError(f"download={download!r} must be True or False")
+    own_check = DATASETS.meta(name).get("check")
+    if own_check is not None:
+        own_check(download=download, **kw)
 
 
 def load(name: str, root=None, *, val_split: float | int = 0.1, split_seed: int = 0,
@@ -580,7 +794,10 @@ def load(name: str, root=None, *, val_split: float | int = 0.1, split_seed: int 
     ``val_split`` is held out of the training file (stratified, ``split_seed``); ``train_limit``
     then keeps a stratified seeded subset of the remaining training part for quick runs. LIBSVM
     sets ignore ``normalize`` (features stay as in the file). Extra ``kw`` go to the data set
-    (``verify``; LIBSVM: ``test_from_train``, ``test_seed``; synthetic: ``n_train``, ``n_test``, ``seed``).
+    (``verify``; LIBSVM: ``test_from_train``, ``test_seed``; synthetic: ``n_train``, ``n_test``, ``seed``;
+    ``image_folder``: ``path``, ``size``, ``train_dir``, ``test_dir``, ``limit_per_class``, see
+    :func:`read_image_folder`; it cannot download and holds everything in memory, so it suits
+    TinyImageNet but not full ImageNet).
     """
     check_load_args(name, val_split=val_split, split_seed=split_seed, train_limit=train_limit,
                     normalize=normalize, download=download, **kw)

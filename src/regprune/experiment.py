@@ -5,6 +5,7 @@ A run config looks like::
     {"chapter": "quickstart", "profile": "cpu", "seed": 0,
      "data": {"name": "mnist", "val_split": 5000, "split_seed": 0},
      "model": {"name": "lenet300"},
+     "reparam": {"name": "compander", "fn": "arctan", "a": 1.0, "b": 0.6},  # optional
      "loss": {"name": "cross_entropy"},
      "transforms": [{"name": "crop_flip", "padding": 4}],
      "hooks": [], "penalties": [],
@@ -23,14 +24,16 @@ from typing import Any
 
 import torch
 
-from . import augment, counting, data, models, pruning  # noqa: F401  (pruning registers its hook)
+from . import augment, counting, data, models, pruning, reparam  # noqa: F401  (pruning registers its hook)
 from .hooks import HOOKS
 from .losses import LOSSES, PENALTIES
 from .profiles import check_profile
 from .registry import ConfigError, Registry
 from .train import TrainConfig, fit
 
-CONFIG_KEYS = ("chapter", "profile", "seed", "data", "model", "loss", "transforms", "hooks", "penalties", "train")
+CONFIG_KEYS = (
+    "chapter", "profile", "seed", "data", "model", "reparam", "loss", "transforms", "hooks", "penalties", "train",
+)
 
 
 def _spec(spec: Any, param: str) -> dict[str, Any]:
@@ -68,6 +71,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     data.DATASETS.check(data_spec.pop("name"), "data.name")
     data.check_load_args(config["data"]["name"], **data_spec)
     _check_spec(models.MODELS, config["model"], "model")
+    reparam.check(config.get("reparam"))
     _check_spec(LOSSES, config.get("loss", "cross_entropy"), "loss")
     _build(LOSSES, config.get("loss", "cross_entropy"), "loss")  # cheap objects: building checks values
     for key, registry in (("transforms", augment.TRANSFORMS), ("hooks", HOOKS), ("penalties", PENALTIES)):
@@ -93,12 +97,13 @@ def load_data(config: dict[str, Any], data_root: str | Path | None = None) -> da
 
 
 def build_model(config: dict[str, Any], num_classes: int | None = None) -> torch.nn.Module:
-    """The model of a run, initialized from the run's seed."""
+    """The model of a run, initialized from the run's seed, with the run's reparameterization
+    (initialized so that the effective weights equal the plain model's)."""
     torch.manual_seed(int(config.get("seed", 0)))
     spec = _spec(config["model"], "model")
     if num_classes is not None:
         spec.setdefault("num_classes", num_classes)
-    return _build(models.MODELS, spec, "model")
+    return reparam.apply(_build(models.MODELS, spec, "model"), config.get("reparam"))
 
 
 def resolve_device(device: str | None = "auto") -> torch.device:

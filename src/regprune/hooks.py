@@ -13,6 +13,7 @@ from torch import nn
 
 from .counting import LAYER_TYPES
 from .registry import ConfigError, Registry
+from .reparam import Compander
 from .train import FitState, Hook
 
 HOOKS = Registry("hook")
@@ -31,18 +32,27 @@ class WeightStatistics(Hook):
 
     Effective means after any parametrization (a compander, a mask), i.e. what the layer
     computes with. History fields are ``w.<layer>.p<percentile>``, ``w.<layer>.l2``,
-    ``w.<layer>.zeros``.
+    ``w.<layer>.zeros``, and for each tolerance ``t`` in ``near_zero`` the fraction of weights
+    with ``|w| < t`` as ``w.<layer>.near<t>``. ``first_only`` keeps the first weight layer
+    (the layer paper 001's Figs. 3 and 4 follow).
     """
 
-    def __init__(self, layers: Sequence[str] | None = None, percentiles: Sequence[float] = PERCENTILES):
+    def __init__(self, layers: Sequence[str] | None = None, percentiles: Sequence[float] = PERCENTILES,
+                 near_zero: Sequence[float] = (), first_only: bool = False):
         self.layers = list(layers) if layers is not None else None
         self.percentiles = [float(p) for p in percentiles]
+        self.near_zero = [float(t) for t in near_zero]
+        self.first_only = bool(first_only)
         if any(not 0 <= p <= 100 for p in self.percentiles):
             raise ConfigError(f"weight_stats.percentiles must lie in [0, 100]; got {list(percentiles)}")
+        if any(not t > 0 for t in self.near_zero):
+            raise ConfigError(f"weight_stats.near_zero tolerances must be > 0; got {list(near_zero)}")
+        if self.first_only and self.layers is not None:
+            raise ConfigError("weight_stats: give either layers or first_only=True, not both")
 
     def on_fit_start(self, state: FitState) -> None:
         available = weight_layers(state.model)
-        names = self.layers if self.layers is not None else list(available)
+        names = self.layers if self.layers is not None else list(available)[: 1 if self.first_only else None]
         unknown = [n for n in names if n not in available]
         if unknown:
             raise ConfigError(f"weight_stats.layers: unknown layer(s) {unknown}; allowed: {list(available)}")
@@ -57,6 +67,23 @@ class WeightStatistics(Hook):
             row.update({f"w.{name}.p{p:g}": v for p, v in zip(self.percentiles, q.tolist())})
             row[f"w.{name}.l2"] = w.norm().item()
             row[f"w.{name}.zeros"] = (w == 0).float().mean().item()
+            row.update({f"w.{name}.near{t:g}": (w.abs() < t).float().mean().item() for t in self.near_zero})
+        return row
+
+
+@HOOKS.register("compander_scales")
+class CompanderScales(Hook):
+    """Per-epoch ``a`` and ``b`` of every layer's compander (the paper logs them for learnable
+    companders): history fields ``a.<layer>`` and ``b.<layer>``."""
+
+    @torch.no_grad()
+    def on_epoch_end(self, state: FitState) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for name, module in weight_layers(state.model).items():
+            chain = getattr(getattr(module, "parametrizations", None), "weight", ())
+            for p in chain:
+                if isinstance(p, Compander):
+                    row[f"a.{name}"], row[f"b.{name}"] = float(p.a), float(p.b)
         return row
 
 

@@ -29,6 +29,7 @@ from .hooks import HOOKS, weight_layers
 from .losses import Loss
 from .progress import Progress
 from .registry import ConfigError, check_choice
+from .reparam import bake  # noqa: F401  (masks bake out like any parametrization)
 from .train import OPTIMIZERS, FitState, Hook, TrainConfig, evaluate, fit
 
 
@@ -70,15 +71,6 @@ def apply_masks(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
     for name, mask in masks.items():
         w = layers[name].weight
         parametrize.register_parametrization(layers[name], "weight", WeightMask(mask.to(w.device, w.dtype)))
-    return model
-
-
-def bake(model: nn.Module) -> nn.Module:
-    """Replace every parametrized weight by its current value (in place), for inference."""
-    for module in list(model.modules()):
-        if parametrize.is_parametrized(module):
-            for name in list(module.parametrizations):
-                parametrize.remove_parametrizations(module, name, leave_parametrized=True)
     return model
 
 

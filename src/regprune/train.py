@@ -5,6 +5,9 @@ Methods plug in as small objects instead of copied loops:
 * a **loss** (``regprune.losses``): ``loss(outputs, targets)`` and ``loss.predict(outputs)``;
 * **batch transforms** (``regprune.augment``): ``t(x, y, generator) -> (x, y)``;
 * **penalties**: ``p(model) -> scalar tensor`` added to the loss at every step;
+* **weight reparameterizations** (``regprune.reparam``) on the model itself: the engine
+  decays their effective weight where they ask for it, never decays their own scales,
+  and the ``*_modified`` optimizers scale their steps by ``Psi'(v)``;
 * **hooks** (:class:`Hook`): called at fit start, after every optimizer step, at every
   epoch end (may return extra history fields) and at fit end (may return extras).
 
@@ -28,6 +31,7 @@ from torch import nn
 
 from .data import ArrayDataset, BatchLoader, Splits
 from .losses import CrossEntropy, Loss, hard_labels
+from . import reparam
 from .progress import Progress
 from .registry import ConfigError, Registry, check_choice
 
@@ -106,14 +110,18 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
     """Split parameters into decayed and non-decayed groups.
 
     One-dimensional parameters (biases, batch-norm affine) skip weight decay when
-    ``decay_norm_and_bias`` is False; a parameter with ``_no_weight_decay = True`` (set by
-    a method, e.g. the learnable scale of a reparameterization) always skips it.
+    ``decay_norm_and_bias`` is False. Always skipped: a parameter with ``_no_weight_decay =
+    True``, the parameters of a reparameterization (learned compander ``a, b``), and the
+    ``v`` of a reparameterization that decays its effective weight instead
+    (:func:`regprune.reparam.no_decay_parameters`; :func:`fit` adds that decay to the loss).
     """
     decay, no_decay = [], []
+    reparam_skip = reparam.no_decay_parameters(model)
     for p in model.parameters():
         if not p.requires_grad:
             continue
-        skip = getattr(p, "_no_weight_decay", False) or (not cfg.decay_norm_and_bias and p.dim() <= 1)
+        skip = (getattr(p, "_no_weight_decay", False) or id(p) in reparam_skip
+                or (not cfg.decay_norm_and_bias and p.dim() <= 1))
         (no_decay if skip else decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}]
     if no_decay:
@@ -121,20 +129,36 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
     return groups
 
 
+# Builders take (parameter groups, config, model); the model is there for optimizers that
+# need to know its reparameterizations.
 @OPTIMIZERS.register("sgd")
-def _sgd(groups, cfg: TrainConfig) -> torch.optim.Optimizer:
+def _sgd(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
 
 
 @OPTIMIZERS.register("adam")
-def _adam(groups, cfg: TrainConfig) -> torch.optim.Optimizer:
+def _adam(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     return torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas)
 
 
 @OPTIMIZERS.register("adamw")
-def _adamw(groups, cfg: TrainConfig) -> torch.optim.Optimizer:
+def _adamw(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """Decoupled weight decay (Loshchilov and Hutter)."""
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas)
+
+
+@OPTIMIZERS.register("adam_modified")
+def _adam_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """Adam whose step on a reparametrized weight is computed from dL/dPsi(v), then times Psi'(v)."""
+    cls = reparam.derivative_scaled(torch.optim.Adam)
+    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas)
+
+
+@OPTIMIZERS.register("adamw_modified")
+def _adamw_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """AdamW, modified as ``adam_modified``."""
+    cls = reparam.derivative_scaled(torch.optim.AdamW)
+    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas)
 
 
 class Hook:
@@ -284,7 +308,10 @@ def fit(
     cl = _channels_last(cfg, model, device)
     if cl:
         model.to(memory_format=torch.channels_last)
-    optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg)
+    optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
+    penalties = list(penalties)
+    if cfg.weight_decay > 0 and (layers := reparam.effective_decay_layers(model)):
+        penalties.append(reparam.EffectiveWeightDecay(cfg.weight_decay, layers))
     for g in optimizer.param_groups:
         g.setdefault("initial_lr", g["lr"])
     state = FitState(model, optimizer, cfg, splits, device, loss=loss, transforms=list(transforms), seed=int(seed))

@@ -2,11 +2,18 @@
 
 The notebooks, the CLI and any sweep backend get a chapter's runs from here, so the
 grid a chapter shows and the grid a cluster runs are the same list.
+
+A grid may depend on stored results: a chapter that selects a hyperparameter on validation
+(paper 001's a, b search) lists the search runs first and the runs that use the selected value
+once the search is stored. Such a chapter function takes ``results_dir``; :func:`run` trains
+(or loads) a grid until it no longer grows.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import inspect
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from ..profiles import check_profile
 from ..registry import Registry
@@ -14,13 +21,40 @@ from ..registry import Registry
 CHAPTERS = Registry("chapter")
 
 
-def configs(chapter: str, profile: str, seeds: Sequence[int] | None = None) -> list[dict[str, Any]]:
-    """The run configs of ``chapter`` in ``profile``; ``seeds=None`` takes the profile's default."""
+def configs(chapter: str, profile: str, seeds: Sequence[int] | None = None,
+            results_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """The run configs of ``chapter`` in ``profile``; ``seeds=None`` takes the profile's default.
+    ``results_dir``: where a staged grid looks for the results its later runs depend on."""
     CHAPTERS.check(chapter, "chapter")
     check_profile(profile)
     if seeds is not None:
         seeds = [int(s) for s in seeds]
-    return CHAPTERS.get(chapter)(profile, seeds)
+    fn = CHAPTERS.get(chapter)
+    if "results_dir" in inspect.signature(fn).parameters:
+        return fn(profile, seeds, results_dir=results_dir)
+    return fn(profile, seeds)
 
 
-from . import efficiency_llr, quickstart  # noqa: E402,F401  (register the chapters)
+def run(chapter: str, profile: str, seeds: Sequence[int] | None = None, *, results_dir: str | Path | None = None,
+        recompute: bool = False, on_record: Callable[[int, int, dict], None] | None = None,
+        **run_kwargs: Any) -> list[dict[str, Any]]:
+    """Train (or load) every run of a chapter, re-deriving a staged grid until it stops growing;
+    return the records of the final grid. ``on_record(i, n, record)`` reports each trained run."""
+    from .. import results
+
+    done: set[str] = set()
+    while True:
+        grid = configs(chapter, profile, seeds, results_dir)
+        todo = [c for c in grid if results.run_key(c) not in done]
+        if not todo:
+            return [results.run_or_load(c, results_dir=results_dir, **run_kwargs) for c in grid]
+        for c in todo:  # all checked before the first trains
+            results.experiment.validate(c)
+        for i, c in enumerate(todo, 1):
+            record = results.run_or_load(c, results_dir=results_dir, recompute=recompute, **run_kwargs)
+            done.add(results.run_key(c))
+            if on_record is not None:
+                on_record(i, len(todo), record)
+
+
+from . import efficiency_llr, quickstart, weight_compander  # noqa: E402,F401  (register the chapters)

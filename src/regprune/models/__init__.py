@@ -45,4 +45,4 @@ def default_num_classes(name: str) -> int:
 
 
 # Family modules register on import; they need `register` above, hence the late import.
-from regprune.models import densenet, lenet, resnet_cifar  # noqa: E402,F401
+from regprune.models import densenet, lenet, resnet, resnet_cifar, vgg, wrn  # noqa: E402,F401

@@ -1,0 +1,237 @@
+"""Paper 001 (Cakaj, Mehnert, Yang, "Weight Compander"): the run grids.
+
+Methods (``METHODS``): the plain network; the weight compander ``w = a*arctan(v/b)`` with
+fixed ``a, b`` chosen by a grid search on validation (``wc``); learnable ``a, b`` per layer
+(``wc_fine``) and per network (``wc_coarse``), initialized ``a = 0.5, b = 1.0`` (the paper's
+best initialization); the arsinh and erf variants (CIFAR only, their own searches);
+Powerpropagation with ``alpha = 2`` and weight normalization as baselines.
+
+The search follows Sec. IV-A1: one seed (the first) over the ``a, b`` grid, pick the best
+validation accuracy, then run the other seeds with it. The first seed's run of the chosen
+``a, b`` is the search run itself, so the grid is staged: the ``wc`` runs of later seeds appear
+once the search is stored (:func:`regprune.chapters.run` trains until the grid stops growing).
+
+Grids: ``weight_compander`` (MNIST, LeNet-300-100 and LeNet-5: an extension the paper did not
+run; smoke and cpu) and ``weight_compander_cifar`` (Tables I-III, VI, VII: CIFAR-10/100 with
+ResNet-18/34/50, VGG16/19-BN, WRN-28-10; smoke on synthetic CIFAR-shaped data, paper on a GPU).
+Both store under ``results/weight_compander/``.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..profiles import pick
+from . import CHAPTERS
+
+CHAPTER = "weight_compander"
+LEARNABLE_INIT = {"a": 0.5, "b": 1.0}
+METHODS: dict[str, dict[str, Any] | None] = {
+    "none": None,
+    "wc": {"name": "compander", "fn": "arctan"},  # a, b from the search
+    "wc_fine": {"name": "compander", "fn": "arctan", **LEARNABLE_INIT, "learnable": "fine"},
+    "wc_coarse": {"name": "compander", "fn": "arctan", **LEARNABLE_INIT, "learnable": "coarse"},
+    "arsinh": {"name": "compander", "fn": "arsinh"},  # a, b from its own search
+    "erf": {"name": "compander", "fn": "erf"},  # a, b from its own search
+    "pp": {"name": "powerprop", "alpha": 2.0},
+    "wn": {"name": "weight_norm"},
+}
+SEARCHED = ("wc", "arsinh", "erf")
+PAPER_GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]  # Sec. IV-A1: a, b in {0.5, ..., 1.0}
+
+STATS = {"name": "weight_stats", "near_zero": [1e-3, 1e-2]}  # percentiles of every layer, every epoch
+HISTOGRAM = {"name": "weight_histogram", "limit": 0.5, "bins": 200}
+SCALES = {"name": "compander_scales"}
+
+# The efficiency chapter's "SGD + L2 decay" setting, so both chapters' plain LeNets agree.
+MNIST_TRAIN = {"optimizer": "sgd", "momentum": 0.9, "lr": 0.01, "schedule": "cosine", "batch_size": 128,
+               "weight_decay": 5e-4, "monitor_test": True}
+MNIST = {
+    "smoke": {
+        "data": {"name": "synthetic-mnist", "val_split": 256, "split_seed": 0},
+        "epochs": {"lenet300": 2, "lenet5": 2},
+        "batch_size": 64,
+        "grid": {"a": [0.5, 1.0], "b": [1.0]},
+        "seeds": [0, 1],
+    },
+    "cpu": {
+        "data": {"name": "mnist", "val_split": 5000, "split_seed": 0},
+        "epochs": {"lenet300": 30, "lenet5": 12},
+        "batch_size": 128,
+        "grid": {"a": [0.5, 0.75, 1.0], "b": [0.5, 0.75, 1.0]},
+        "seeds": [0, 1, 2],
+    },
+}
+MNIST["paper"] = MNIST["cpu"]  # MNIST-scale: the cpu profile is already full scale
+MNIST_METHODS = ("none", "wc", "wc_fine", "wc_coarse", "pp", "wn")
+
+
+def method_of(config: dict[str, Any]) -> str:
+    """The method name of a run config (inverse of the grid's ``METHODS`` lookup)."""
+    spec = config.get("reparam")
+    if spec is None:
+        return "none"
+    if spec["name"] == "compander":
+        if spec.get("learnable"):
+            return f"wc_{spec['learnable']}"
+        return {"arctan": "wc"}.get(spec.get("fn", "arctan"), spec.get("fn"))
+    return {"powerprop": "pp", "weight_norm": "wn"}[spec["name"]]
+
+
+def _with_reparam(base: dict[str, Any], method: str, **ab: float) -> dict[str, Any]:
+    spec = METHODS[method]
+    config = dict(base)
+    if spec is not None:
+        config["reparam"] = {**spec, **ab}
+    hooks = list(config.get("hooks", []))
+    if method in ("wc_fine", "wc_coarse"):
+        hooks.append(SCALES)
+    config["hooks"] = hooks
+    return config
+
+
+def best_ab(search: list[dict[str, Any]], results_dir: str | Path | None) -> dict[str, float] | None:
+    """The a, b of the search run with the best validation accuracy (first in grid order on a tie);
+    None until every search run is stored and completed."""
+    from ..results import stored
+
+    found, missing = stored(search, results_dir)
+    if missing or not found:
+        return None
+    done = [r for r in found if r["status"] == "completed"]
+    if not done:
+        return None
+    best = max(done, key=lambda r: r["metrics"]["val_acc"])  # max keeps the first of equals
+    return {k: best["config"]["reparam"][k] for k in ("a", "b")}
+
+
+def staged_grid(base: dict[str, Any], methods: Sequence[str], seeds: Sequence[int], grid: dict[str, list[float]],
+                results_dir: str | Path | None) -> list[dict[str, Any]]:
+    """One cell (model, data, schedule): every method x seed, searched methods staged.
+
+    A searched method lists its search (first seed, every a, b) and, once that is stored, the
+    other seeds at the chosen a, b.
+    """
+    out = []
+    for method in methods:
+        if method not in SEARCHED:
+            out += [_with_reparam({**base, "seed": s}, method) for s in seeds]
+            continue
+        search = [_with_reparam({**base, "seed": seeds[0]}, method, a=a, b=b) for a, b in product(grid["a"], grid["b"])]
+        out += search
+        chosen = best_ab(search, results_dir)
+        if chosen is not None:
+            out += [_with_reparam({**base, "seed": s}, method, **chosen) for s in seeds[1:]]
+    return out
+
+
+@CHAPTERS.register("weight_compander", notebook="weight_compander")
+def weight_compander(profile: str, seeds: Sequence[int] | None, results_dir: str | Path | None = None
+                     ) -> list[dict[str, Any]]:
+    """MNIST: LeNet-300-100 and LeNet-5 x {none, wc, wc_fine, wc_coarse, pp, wn} x seeds."""
+    s = pick(MNIST, profile)
+    seeds = list(seeds if seeds is not None else s["seeds"])
+    out = []
+    for model in ("lenet300", "lenet5"):
+        base = {
+            "chapter": CHAPTER,
+            "profile": profile,
+            "data": s["data"],
+            "model": {"name": model},
+            "hooks": [STATS, HISTOGRAM],
+            "train": {**MNIST_TRAIN, "batch_size": s["batch_size"], "epochs": s["epochs"][model]},
+        }
+        out += staged_grid(base, MNIST_METHODS, seeds, s["grid"], results_dir)
+    return out
+
+
+# Sec. IV-A: batch 128, SGD momentum 0.9, lr 0.1, 200 epochs; CIFAR-10 ResNets lr x0.1 at 90 and 136
+# with decay 1e-4 (He et al.); CIFAR-100 and the VGGs lr x0.2 at 60, 120, 160 with decay 5e-4 (Zagoruyko).
+SCHEDULE_RESNET_C10 = {"schedule": "multistep", "milestones": [90, 136], "gamma": 0.1, "weight_decay": 1e-4}
+SCHEDULE_WRN = {"schedule": "multistep", "milestones": [60, 120, 160], "gamma": 0.2, "weight_decay": 5e-4}
+CIFAR_TRAIN = {"optimizer": "sgd", "momentum": 0.9, "lr": 0.1, "batch_size": 128, "epochs": 200}
+# Which methods each table runs on which models (Tables II, III, VI, VII).
+CIFAR_CELLS = {
+    "cifar10": {"resnet18": ("none", "pp", "wn", "wc", "wc_fine", "arsinh", "erf"),
+                "resnet34": ("none", "pp", "wn", "wc", "wc_fine", "arsinh", "erf"),
+                "resnet50": ("none", "pp", "wn", "wc", "wc_fine", "arsinh", "erf"),
+                "vgg16_bn": ("none", "wc"), "vgg19_bn": ("none", "wc")},
+    "cifar100": {"resnet18": ("none", "pp", "wn", "wc", "arsinh", "erf"),
+                 "resnet34": ("none", "pp", "wn", "wc", "arsinh", "erf"),
+                 "resnet50": ("none", "pp", "wn", "wc", "arsinh", "erf"),
+                 "wrn28_10": ("none", "wc"), "vgg16_bn": ("none", "wc"), "vgg19_bn": ("none", "wc")},
+}
+_SMOKE_DATA = {"n_train": 48, "n_test": 16, "val_split": 16}
+CIFAR = {
+    "smoke": {
+        "datasets": {"cifar10": {"name": "synthetic-cifar10", **_SMOKE_DATA},
+                     "cifar100": {"name": "synthetic-cifar100", **_SMOKE_DATA}},
+        # every method once on ResNet-18, every other model once plain and once with the compander
+        "cells": {"cifar10": {"resnet18": CIFAR_CELLS["cifar10"]["resnet18"], "resnet34": ("none", "wc"),
+                              "resnet50": ("none", "wc"), "vgg16_bn": ("none", "wc")},
+                  "cifar100": {"vgg19_bn": ("none", "wc"), "wrn28_10": ("none", "wc")}},
+        "train": {"epochs": 1, "batch_size": 16, "milestones": [1]},
+        "grid": {"a": [1.0], "b": [0.6]},
+        "seeds": [0, 1],
+    },
+    "paper": {
+        "datasets": {"cifar10": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
+                     "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
+        "cells": CIFAR_CELLS,
+        "train": {"precision": "bf16"},
+        "grid": {"a": PAPER_GRID, "b": PAPER_GRID},
+        "seeds": [0, 1, 2, 3, 4],
+    },
+}
+
+
+def cifar_schedule(dataset: str, model: str) -> dict[str, Any]:
+    return SCHEDULE_RESNET_C10 if dataset == "cifar10" and model.startswith("resnet") else SCHEDULE_WRN
+
+
+@CHAPTERS.register("weight_compander_cifar", notebook="weight_compander_cifar")
+def weight_compander_cifar(profile: str, seeds: Sequence[int] | None, results_dir: str | Path | None = None
+                           ) -> list[dict[str, Any]]:
+    """CIFAR-10/100: Tables I-III, VI, VII (the paper's models, methods and schedules)."""
+    if profile == "cpu":
+        return []  # CIFAR at these settings needs a GPU; the notebook shows the paper grid instead
+    s = pick(CIFAR, profile)
+    seeds = list(seeds if seeds is not None else s["seeds"])
+    out = []
+    for dataset, cells in s["cells"].items():
+        for model, methods in cells.items():
+            base = {
+                "chapter": CHAPTER,
+                "profile": profile,
+                "data": s["datasets"][dataset],
+                "model": {"name": model},
+                "transforms": [{"name": "random_crop_flip", "padding": 4}],
+                "hooks": [{**STATS, "first_only": True}],
+                "train": {**CIFAR_TRAIN, **cifar_schedule(dataset, model), **s["train"]},
+            }
+            out += staged_grid(base, methods, seeds, s["grid"], results_dir)
+    return out
+
+
+def describe(config: dict[str, Any]) -> dict[str, Any]:
+    """The grid coordinates of a run config: model, method, a, b, dataset, seed."""
+    spec = config.get("reparam") or {}
+    return {"model": config["model"]["name"], "method": method_of(config),
+            "a": spec.get("a"), "b": spec.get("b"),
+            "dataset": config["data"]["name"].removeprefix("synthetic-"), "seed": config["seed"]}
+
+
+LABELS = {
+    "lenet300": "LeNet-300-100", "lenet5": "LeNet-5",
+    "resnet18": "ResNet18", "resnet34": "ResNet34", "resnet50": "ResNet50",
+    "vgg16_bn": "VGG16-BN", "vgg19_bn": "VGG19-BN", "wrn28_10": "WRN-28-10",
+    "none": "plain", "wc": "WC (arctan, a, b searched)", "wc_fine": "WC learnable, fine",
+    "wc_coarse": "WC learnable, coarse", "arsinh": "arsinh compander", "erf": "erf compander",
+    "pp": "Powerprop (alpha 2)", "wn": "weight norm",
+    "cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "mnist": "MNIST",
+}
+# the paper's method names (paper_numbers.csv) -> ours
+PAPER_METHODS = {"baseline": "none", "PP": "pp", "WN": "wn", "WC": "wc", "WC learnable fine": "wc_fine",
+                 "WC arsinh": "arsinh", "WC erf": "erf"}

@@ -1,0 +1,357 @@
+"""Weight reparameterizations ``w = Psi(v)`` as ``torch.nn.utils.parametrize`` parametrizations.
+
+* **companders** (paper 001, Cakaj et al.): ``Psi(v) = a * f(v / b)`` with ``f`` = arctan
+  (the weight compander), arsinh or erf; ``a, b`` fixed, or learned per network
+  (``coarse``) or per layer (``fine``);
+* **Powerpropagation** (Schwarz et al. 2021): ``Psi(v) = v * |v|^(alpha - 1)``;
+* **weight normalization** (Salimans and Kingma 2016): ``w = g * v / ||v||`` per output unit.
+
+They act on the ``weight`` of conv and linear layers only, never on biases or batch norm.
+``right_inverse`` sets ``v`` so that ``Psi(v)`` equals the layer's standard initialization,
+they compose with masks (:class:`regprune.pruning.WeightMask`), and :func:`bake` removes
+them after training, so the trained network has plain weights and the standard inference cost.
+
+What the training engine reads from a parametrization:
+
+* ``decay_effective = True``: weight decay acts on the effective weight ``Psi(v)``, not on
+  ``v`` (the paper's rule for fixed ``a, b``, "to get comparable results"): the optimizer
+  leaves ``v`` undecayed and :class:`EffectiveWeightDecay` adds ``lambda/2 * ||Psi(v)||^2``
+  to the loss, the same gradient ``lambda * w`` that plain SGD weight decay gives ``w``;
+* parameters owned by a parametrization (the learnable ``a, b``) never get weight decay;
+* ``derivative(v)``: ``Psi'(v)`` elementwise, for the modified adaptive optimizers
+  (:func:`derivative_scaled`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils import parametrize
+
+from .counting import LAYER_TYPES
+from .registry import ConfigError, Registry, check_choice
+
+REPARAMS = Registry("reparam")
+LEARNABLE = (None, "coarse", "fine")
+DECAY = ("auto", "effective", "raw")
+POLE_MARGIN = 1e-3  # weights at or beyond the pole are clamped to (1 - POLE_MARGIN) of it
+
+
+def _erf_derivative(x: Tensor) -> Tensor:
+    return (2 / math.sqrt(math.pi)) * torch.exp(-x * x)
+
+
+# name: (f, f', f^-1, |f| < bound)
+COMPANDERS: dict[str, tuple[Callable, Callable, Callable, float]] = {
+    "arctan": (torch.atan, lambda x: 1 / (1 + x * x), torch.tan, math.pi / 2),
+    "arsinh": (torch.asinh, lambda x: torch.rsqrt(1 + x * x), torch.sinh, math.inf),
+    "erf": (torch.erf, _erf_derivative, torch.erfinv, 1.0),
+}
+
+
+def _positive(param: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
+        raise ConfigError(f"{param} must be a positive number; got {value!r}")
+    return float(value)
+
+
+def _value(x: float | Tensor) -> float:
+    return float(x.detach()) if isinstance(x, Tensor) else float(x)
+
+
+class Compander(nn.Module):
+    """``Psi(v) = a * f(v / b)``: compresses large weights (bounded by ``a * sup f``) and, since
+    ``Psi'`` is largest at 0, pushes small ones away from zero.
+
+    ``a`` and ``b`` are floats, or ``nn.Parameter`` scalars when learned (one pair shared by
+    every layer for ``coarse``, one per layer for ``fine``).
+    """
+
+    def __init__(self, fn: str = "arctan", a: float | nn.Parameter = 1.0, b: float | nn.Parameter = 1.0,
+                 *, decay_effective: bool = True):
+        super().__init__()
+        self.fn = check_choice("compander.fn", fn, COMPANDERS)
+        self.f, self.df, self.finv, self.bound = COMPANDERS[fn]
+        self.a, self.b = a, b
+        self.decay_effective = decay_effective
+
+    def forward(self, v: Tensor) -> Tensor:
+        return self.a * self.f(v / self.b)
+
+    def derivative(self, v: Tensor) -> Tensor:
+        """``Psi'(v) = a/b * f'(v/b)``: the factor the chain rule puts on ``dL/dPsi(v)``."""
+        return (self.a / self.b) * self.df(v / self.b)
+
+    @torch.no_grad()
+    def right_inverse(self, w: Tensor) -> Tensor:
+        """``v = b * f^-1(w / a)``. arctan and erf are bounded (``|w| < a*pi/2``, ``|w| < a``):
+        weights at or beyond the bound have no preimage; they are clamped to ``1 - POLE_MARGIN``
+        of it, with a warning, so ``Psi(v)`` then differs from them (and ``Psi'`` is tiny there,
+        so such weights barely move)."""
+        a, b = _value(self.a), _value(self.b)
+        r = w / a
+        limit = self.bound * (1 - POLE_MARGIN)
+        outside = int((r.abs() >= limit).sum())
+        if outside:
+            warnings.warn(
+                f"{outside} of {w.numel()} weights have |w| >= {self.bound * a:.4g} (the {self.fn} compander's "
+                f"bound for a={a:g}); they are clamped to {limit * a:.4g} to initialize v", stacklevel=2)
+            r = r.clamp(-limit, limit)
+        return b * self.finv(r)
+
+    def extra_repr(self) -> str:
+        learn = "learnable" if isinstance(self.a, nn.Parameter) else "fixed"
+        return f"fn={self.fn}, a={_value(self.a):.4g}, b={_value(self.b):.4g}, {learn}"
+
+
+class PowerProp(nn.Module):
+    """Powerpropagation ``Psi(v) = sign(v) * |v|^alpha`` (= ``v * |v|^(alpha-1)``, written so the
+    gradient at ``v = 0`` is 0, not NaN): small weights get small updates, which breeds sparsity."""
+
+    def __init__(self, alpha: float = 2.0, *, decay_effective: bool = True):
+        super().__init__()
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha < 1:
+            raise ConfigError(f"powerprop.alpha must be a number >= 1; got {alpha!r}")
+        self.alpha = float(alpha)
+        self.decay_effective = decay_effective
+
+    def forward(self, v: Tensor) -> Tensor:
+        return torch.sign(v) * v.abs().pow(self.alpha)
+
+    def derivative(self, v: Tensor) -> Tensor:
+        return self.alpha * v.abs().pow(self.alpha - 1)
+
+    @torch.no_grad()
+    def right_inverse(self, w: Tensor) -> Tensor:
+        return torch.sign(w) * w.abs().pow(1 / self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha:g}"
+
+
+def _norm_per_output(v: Tensor) -> Tensor:
+    return v.flatten(1).norm(dim=1).view(-1, *([1] * (v.dim() - 1)))
+
+
+class WeightNorm(nn.Module):
+    """``w = g * v / ||v||`` with one ``g`` per output unit (``dim 0``); originals ``(g, v)``."""
+
+    def __init__(self, *, decay_effective: bool = True):
+        super().__init__()
+        self.decay_effective = decay_effective
+
+    def forward(self, g: Tensor, v: Tensor) -> Tensor:
+        return v * (g / _norm_per_output(v))
+
+    @torch.no_grad()
+    def right_inverse(self, w: Tensor) -> tuple[Tensor, Tensor]:
+        return _norm_per_output(w), w
+
+
+# --------------------------------------------------------------------------- applying by name
+
+
+def target_layers(model: nn.Module) -> list[nn.Module]:
+    """The conv and linear layers: the layers whose ``weight`` a reparameterization replaces."""
+    return [m for m in model.modules() if isinstance(m, LAYER_TYPES)]
+
+
+def _decay_effective(decay: str, learnable: str | None = None) -> bool:
+    check_choice("reparam.decay", decay, DECAY)
+    if decay == "auto":  # the paper: decay Psi(v) for fixed a, b; decay v only when a, b are learned
+        return learnable is None
+    return decay == "effective"
+
+
+def _register(model: nn.Module, make: Callable[[], nn.Module]) -> nn.Module:
+    for layer in target_layers(model):
+        if parametrize.is_parametrized(layer, "weight"):
+            raise ConfigError(f"{type(layer).__name__} already has a parametrized weight; apply a reparam first, "
+                              "masks after it")
+        parametrize.register_parametrization(layer, "weight", make())
+    return model
+
+
+@REPARAMS.register("compander")
+def compander(model: nn.Module | None, fn: str = "arctan", a: float = 1.0, b: float = 1.0,
+              learnable: str | None = None, decay: str = "auto") -> nn.Module | None:
+    """Companders on every conv/linear weight. ``learnable``: None (a, b fixed), ``coarse`` (one
+    learned pair for the network) or ``fine`` (one learned pair per layer; ``a, b`` are then the
+    initial values). ``decay``: ``auto`` follows the paper (``effective`` when fixed, ``raw`` when
+    learned), ``effective`` decays ``Psi(v)``, ``raw`` decays ``v``. ``model=None`` only checks."""
+    check_choice("compander.fn", fn, COMPANDERS)
+    a, b = _positive("compander.a", a), _positive("compander.b", b)
+    check_choice("compander.learnable", learnable, LEARNABLE)
+    effective = _decay_effective(decay, learnable)
+    if model is None:
+        return None
+    device = next(model.parameters()).device
+
+    def scalar(x: float) -> nn.Parameter:
+        return nn.Parameter(torch.tensor(x, device=device))
+
+    shared = (scalar(a), scalar(b)) if learnable == "coarse" else None
+
+    def make() -> Compander:
+        if learnable is None:
+            return Compander(fn, a, b, decay_effective=effective)
+        pa, pb = shared if shared else (scalar(a), scalar(b))
+        return Compander(fn, pa, pb, decay_effective=effective)
+
+    return _register(model, make)
+
+
+@REPARAMS.register("powerprop")
+def powerprop(model: nn.Module | None, alpha: float = 2.0, decay: str = "effective") -> nn.Module | None:
+    """Powerpropagation on every conv/linear weight (``alpha = 1`` is the plain network)."""
+    effective = _decay_effective(decay)
+    PowerProp(alpha)  # checks alpha
+    return None if model is None else _register(model, lambda: PowerProp(alpha, decay_effective=effective))
+
+
+@REPARAMS.register("weight_norm")
+def weight_norm(model: nn.Module | None, decay: str = "effective") -> nn.Module | None:
+    """Weight normalization on every conv/linear weight."""
+    effective = _decay_effective(decay)
+    return None if model is None else _register(model, lambda: WeightNorm(decay_effective=effective))
+
+
+def _spec(spec: Any) -> dict[str, Any]:
+    spec = {"name": spec} if isinstance(spec, str) else dict(spec)
+    if "name" not in spec:
+        raise ConfigError(f"reparam must be a name or a dict with a 'name'; got {spec!r}; "
+                          f"allowed names: {REPARAMS.names()}")
+    return spec
+
+
+def check(spec: Any) -> None:
+    """Check a reparam spec (names and values) without a model."""
+    if spec is None:
+        return
+    spec = _spec(spec)
+    name = REPARAMS.check(spec.pop("name"), "reparam.name")
+    try:
+        REPARAMS.build(name, model=None, **spec)
+    except TypeError as err:
+        raise ConfigError(f"reparam {name!r}: {err}") from err
+
+
+def apply(model: nn.Module, spec: Any) -> nn.Module:
+    """Apply the reparameterization a run config names (``None``: leave the model plain)."""
+    if spec is None:
+        return model
+    check(spec)
+    spec = _spec(spec)
+    return REPARAMS.build(spec.pop("name"), model=model, **spec)
+
+
+def bake(model: nn.Module) -> nn.Module:
+    """Replace every parametrized tensor by its current value (in place): plain weights, the same
+    outputs, the inference cost of the standard network."""
+    for module in list(model.modules()):
+        if parametrize.is_parametrized(module):
+            for name in list(module.parametrizations):
+                parametrize.remove_parametrizations(module, name, leave_parametrized=True)
+    return model
+
+
+# --------------------------------------------------------------------------- what the engine reads
+
+
+def _chains(model: nn.Module):
+    """(layer, parametrization list of its weight) for every parametrized weight."""
+    for module in model.modules():
+        if parametrize.is_parametrized(module, "weight"):
+            yield module, module.parametrizations.weight
+
+
+def _originals(plist: nn.Module) -> list[nn.Parameter]:
+    if plist.is_tensor:
+        return [plist.original]
+    return [getattr(plist, f"original{i}") for i in range(plist.ntensors)]
+
+
+def no_decay_parameters(model: nn.Module) -> set[int]:
+    """Ids of parameters the optimizer must not decay: those owned by parametrizations (learned
+    ``a, b``), and the originals of weights whose decay acts on the effective weight."""
+    out: set[int] = set()
+    for _, plist in _chains(model):
+        for p in plist:
+            out.update(id(t) for t in p.parameters())
+        if any(getattr(p, "decay_effective", False) for p in plist):
+            out.update(id(t) for t in _originals(plist))
+    return out
+
+
+def effective_decay_layers(model: nn.Module) -> list[nn.Module]:
+    return [m for m, plist in _chains(model) if any(getattr(p, "decay_effective", False) for p in plist)]
+
+
+class EffectiveWeightDecay:
+    """Penalty ``lambda/2 * sum ||w||^2`` over the effective weights of ``decay_effective`` layers:
+    its gradient on ``v`` is ``lambda * Psi(v) * Psi'(v)``, i.e. decay on ``Psi(v)``, not ``v``."""
+
+    def __init__(self, weight_decay: float, layers: list[nn.Module]):
+        self.weight_decay, self.layers = float(weight_decay), layers
+
+    def __call__(self, model: nn.Module) -> Tensor:
+        return 0.5 * self.weight_decay * sum(m.weight.float().pow(2).sum() for m in self.layers)
+
+
+def derivatives(model: nn.Module) -> dict[int, Callable[[], Tensor]]:
+    """``id(v) -> (lambda: Psi'(v))`` for every weight whose first parametrization is elementwise
+    (companders, Powerpropagation). Later parametrizations in the chain (a mask) are left out:
+    a mask zeroes the gradient of what it prunes anyway."""
+    out = {}
+    for _, plist in _chains(model):
+        first = plist[0]
+        if hasattr(first, "derivative") and plist.is_tensor:
+            v = plist.original
+            out[id(v)] = (lambda f=first, v=v: f.derivative(v))
+    return out
+
+
+def derivative_scaled(base: type[torch.optim.Optimizer]) -> type[torch.optim.Optimizer]:
+    """The *modified adaptive optimizer* of Powerpropagation (paper 001, Sec. III-A3), over ``base``.
+
+    For a reparametrized weight the gradient is ``dL/dv = dL/dPsi(v) * Psi'(v)``; an adaptive
+    optimizer would normalize ``Psi'`` away. So the step is computed by ``base`` from
+    ``dL/dPsi(v)`` (recovered as ``dL/dv / Psi'(v)``; 0 where ``Psi'(v) = 0``) and then
+    multiplied by ``Psi'(v)`` at the current ``v``. Other parameters step as with ``base``.
+    """
+
+    class DerivativeScaled(base):  # type: ignore[valid-type, misc]
+        def __init__(self, params, *, derivatives: dict[int, Callable[[], Tensor]], **kwargs):
+            super().__init__(params, **kwargs)
+            self.derivatives = derivatives
+
+        @torch.no_grad()
+        def step(self, closure=None):
+            if closure is not None:
+                raise ValueError(f"{type(self).__name__} does not take a closure")
+            scaled = []
+            for group in self.param_groups:
+                for p in group["params"]:
+                    fn = self.derivatives.get(id(p))
+                    if fn is None or p.grad is None:
+                        continue
+                    d = fn().detach()
+                    p.grad = torch.where(d != 0, p.grad / torch.where(d != 0, d, 1), 0)
+                    scaled.append((p, p.detach().clone(), d))
+            super().step()
+            for p, before, d in scaled:
+                p.copy_(before + (p - before) * d)
+
+    DerivativeScaled.__name__ = DerivativeScaled.__qualname__ = f"DerivativeScaled{base.__name__}"
+    return DerivativeScaled
+
+
+def curves(fn: str = "arctan", a: float = 1.0, b: float = 1.0, lim: float = 5.0, n: int = 401):
+    """``(v, Psi(v), Psi'(v))`` on ``[-lim, lim]``, exact, for the chapter's Fig. 2."""
+    c = Compander(fn, a, b)
+    v = torch.linspace(-lim, lim, n, dtype=torch.float64)
+    return v.numpy(), c(v).numpy(), c.derivative(v).numpy()
