@@ -6,6 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 PROFILE ?= cpu
 
 .PHONY: install test book bench notebooks clean
+.PHONY: bench-reparam
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,9 @@ book: $(STAMP)
 
 notebooks: $(STAMP)
 	$(VENV)/bin/regprune sync-notebooks
+
+bench-reparam: $(STAMP)
+	$(PY) bench/reparam_overhead.py
 
 clean:
 	rm -rf _build

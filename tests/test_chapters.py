@@ -1,5 +1,6 @@
 """Chapter grids: every config of every profile validates, and the grids have the shape the chapters promise."""
 
+import pandas as pd
 import pytest
 
 from regprune import chapters, experiment
@@ -45,3 +46,68 @@ def test_unknown_chapter_and_profile_are_named():
         chapters.configs("nosuch", "cpu")
     with pytest.raises(ConfigError, match="profile"):
         chapters.configs("efficiency_llr", "huge")
+
+
+# ---------------------------------------------------------------- weight compander (paper 001)
+
+from regprune import results  # noqa: E402
+from regprune.chapters import weight_compander as wc  # noqa: E402
+
+
+def _fake_store(tmp_path, configs, val_acc):
+    """Store completed records with the given validation accuracy per config (no training)."""
+    store = results.ResultStore(tmp_path)
+    for c in configs:
+        store.save({"config": c, "key": results.run_key(c), "status": "completed",
+                    "metrics": {"val_acc": val_acc(c), "test_acc": 0.5}})
+
+
+def test_weight_compander_mnist_grid_is_staged_on_the_search(tmp_path):
+    before = chapters.configs("weight_compander", "cpu", results_dir=tmp_path)
+    cells = [wc.describe(c) for c in before]
+    search300 = [c for c, d in zip(before, cells) if d["method"] == "wc" and d["model"] == "lenet300"]
+    assert len(search300) == 9 and {c["seed"] for c in search300} == {0}
+    assert {(d["a"], d["b"]) for d in cells if d["method"] == "wc" and d["model"] == "lenet5"} == {
+        (0.5, 0.5), (0.5, 1.0), (1.0, 0.5), (1.0, 1.0)}
+    for method in ("none", "wc_fine", "wc_coarse", "pp", "wn"):
+        assert sorted(d["seed"] for d in cells if d["method"] == method and d["model"] == "lenet5") == [0, 1, 2]
+    assert not any(d["method"] == "wc" and d["seed"] > 0 for d in cells)  # not until the search is stored
+    # the search finds a = 0.75, b = 0.5 best on validation for LeNet-300-100; ties go to the first in grid order
+    best = {"a": 0.75, "b": 0.5}
+    _fake_store(tmp_path, search300, lambda c: 0.99 if c["reparam"]["a"] == 0.75 and c["reparam"]["b"] in (0.5, 1.0) else 0.9)
+    after = chapters.configs("weight_compander", "cpu", results_dir=tmp_path)
+    new = [c for c in after if c not in before]
+    assert [c["seed"] for c in new] == [1, 2]
+    assert all(c["reparam"] == {"name": "compander", "fn": "arctan", **best} for c in new)
+    assert all(c["train"] == search300[0]["train"] and c["hooks"] == search300[0]["hooks"] for c in new)
+    frame = pd.DataFrame([{**wc.describe(c), "key": results.run_key(c), "val_error_%": 100 * (1 - (0.99 if c["reparam"]["a"] == 0.75 and c["reparam"]["b"] in (0.5, 1.0) else 0.9))} for c in search300])
+    main, search, chosen = wc.split_search(frame)
+    assert chosen[("lenet300", "mnist", "wc")] == (0.75, 0.5) and len(main) == 1 and len(search) == 9
+
+
+def test_weight_compander_learnable_runs_log_their_scales_and_decay_as_the_paper_says():
+    cfgs = chapters.configs("weight_compander", "cpu", results_dir="/nonexistent")
+    fine = [c for c in cfgs if wc.method_of(c) == "wc_fine"]
+    assert fine and all(c["reparam"]["learnable"] == "fine" and c["reparam"]["a"] == 0.5 and c["reparam"]["b"] == 1.0
+                        and {"name": "compander_scales"} in c["hooks"] for c in fine)
+    assert all("decay" not in c["reparam"] for c in cfgs if c.get("reparam"))  # "auto": the paper's rule
+
+
+def test_weight_compander_cifar_paper_grid_has_the_papers_schedules():
+    paper = chapters.configs("weight_compander_cifar", "paper", results_dir="/nonexistent")
+    assert chapters.configs("weight_compander_cifar", "cpu") == []  # CIFAR waits for a GPU
+    for c in paper:
+        d, t = wc.describe(c), c["train"]
+        assert (t["batch_size"], t["optimizer"], t["momentum"], t["lr"], t["epochs"]) == (128, "sgd", 0.9, 0.1, 200)
+        assert c["data"]["val_split"] == 5000 and c["transforms"] == [{"name": "random_crop_flip", "padding": 4}]
+        if d["dataset"] == "cifar10" and d["model"].startswith("resnet"):
+            assert (t["milestones"], t["gamma"], t["weight_decay"]) == ([90, 136], 0.1, 1e-4)
+        else:
+            assert (t["milestones"], t["gamma"], t["weight_decay"]) == ([60, 120, 160], 0.2, 5e-4)
+    cells = {(d["dataset"], d["model"]) for d in map(wc.describe, paper)}
+    assert ("cifar100", "wrn28_10") in cells and ("cifar10", "wrn28_10") not in cells
+    search = [d for d in map(wc.describe, paper) if d["method"] == "wc" and (d["dataset"], d["model"]) == ("cifar10", "resnet18")]
+    assert len(search) == 36 and {d["seed"] for d in search} == {0}
+    fine = {(d["dataset"], d["model"]) for d in map(wc.describe, paper) if d["method"] == "wc_fine"}
+    assert fine == {("cifar10", m) for m in ("resnet18", "resnet34", "resnet50")}  # Table VI
+    assert {c["seed"] for c in paper} == {0, 1, 2, 3, 4}

@@ -239,6 +239,30 @@ def distributions(frame: pd.DataFrame, *, panel: str, hue: str, title: str, x: s
     return fig
 
 
+def percentile_lines(frame: pd.DataFrame, *, panel: str, percentiles: Sequence[float], title: str,
+                     labels: dict[str, str] | None = None, zoom: float | None = None,
+                     ylabel: str = "weight value") -> plt.Figure:
+    """Per-epoch percentiles of a layer's weights (paper 001, Figs. 3 and 4): one panel per value of
+    ``panel``, one line per percentile (columns ``p<percentile>``, x = ``epoch``), outer percentiles
+    lighter; the panels share the y axis; ``zoom`` limits it to [-zoom, zoom]."""
+    labels = labels or {}
+    fig, axes = panels(frame, panel, title=title)
+    cols = [f"p{p:g}" for p in percentiles]
+    lo, hi = frame[cols].min().min(), frame[cols].max().max()
+    for value, ax in axes.items():
+        part = frame[frame[panel] == value].sort_values("epoch")
+        for p, col in zip(percentiles, cols):
+            shade = 0.35 + 0.65 * (1 - abs(p - 50) / 50)
+            ax.plot(part["epoch"], part[col], color=plt.cm.Blues(shade), label=f"{p:g}%" if 0 < p < 100 else
+                    ("max" if p == 100 else "min"))
+        ax.set(xlabel="epoch", ylabel=ylabel, title=labels.get(value, str(value)),
+               ylim=(-zoom, zoom) if zoom else (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)))
+        ax.grid(alpha=0.3)
+    next(iter(axes.values())).legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    return fig
+
+
 def side_by_side(reference: pd.DataFrame, ours: pd.DataFrame, *, by: Sequence[str], metrics: Sequence[str],
                  profile: str, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """The paper's rows (one per method) above ours (one per group of ``by``, mean and std
@@ -247,7 +271,7 @@ def side_by_side(reference: pd.DataFrame, ours: pd.DataFrame, *, by: Sequence[st
     labels = labels or {}
     rows = []
     for method, part in reference.groupby("method", sort=False):
-        row = {"source": f"paper 000, {part['table'].iloc[0]}", "method": method, "seeds": None}
+        row = {"source": f"paper {part['paper'].iloc[0]}, {part['table'].iloc[0]}", "method": method, "seeds": None}
         for m in metrics:
             hit = part.loc[part["metric"] == m, "value"]
             row[f"{m} mean"], row[f"{m} std"] = (hit.iloc[0] if len(hit) else None), None

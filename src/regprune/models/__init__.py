@@ -24,6 +24,19 @@ def register(name: str, *, input_shape: tuple[int, ...], num_classes: int, paper
     return MODELS.register(name, input_shape=tuple(input_shape), num_classes=num_classes, paper=paper)
 
 
+def init_reference(model: nn.Module) -> None:
+    """The init of the DenseNet and WRN authors' code: Kaiming-normal (fan-out) convs, batch norm
+    at weight 1 and bias 0, linear biases 0 (linear weights keep PyTorch's default)."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.zeros_(m.bias)
+
+
 def build(name: str, num_classes: int | None = None, **kwargs: Any) -> nn.Module:
     """Build a model by name; ``num_classes=None`` means the dataset default it was registered with."""
     if num_classes is None:

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from regprune.models import register
+from regprune.models import init_reference, register
 from regprune.registry import ConfigError
 
 
@@ -74,14 +74,7 @@ class DenseNetBC(nn.Module):
         self.block3, c = self._block(c, k, n, drop_rate)
         self.bn = nn.BatchNorm2d(c)
         self.linear = nn.Linear(c, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.zeros_(m.bias)
+        init_reference(self)
 
     @staticmethod
     def _block(in_planes: int, k: int, n: int, drop_rate: float) -> tuple[nn.Sequential, int]:

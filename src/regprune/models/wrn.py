@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from regprune.models import register
+from regprune.models import init_reference, register
 from regprune.registry import ConfigError
 
 
@@ -52,14 +52,7 @@ class WideResNet(nn.Module):
         self.layer3 = self._stage(widths[1], widths[2], n, 2, dropout)
         self.bn = nn.BatchNorm2d(widths[2])
         self.linear = nn.Linear(widths[2], num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-            elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.zeros_(m.bias)
+        init_reference(self)
 
     @staticmethod
     def _stage(in_planes: int, planes: int, n: int, stride: int, dropout: float) -> nn.Sequential:

@@ -1,0 +1,336 @@
+"""Training-time overhead of the weight reparameterizations of ``regprune.reparam``.
+
+Paper 001 (Cakaj et al.) reports 7-14 % runtime overhead for its weight compander. This
+benchmark measures, for each reparameterization (and for a magnitude-pruning mask, also a
+parametrization), the time of one training step relative to the plain network, both
+measured in the same run:
+
+* **variants**: ``plain`` (the reference), ``compander`` (arctan, a=1, b=0.6, fixed),
+  ``compander_fine`` (arctan, a=0.5, b=1, learned per layer), ``powerprop`` (alpha=2),
+  ``weight_norm``, and ``mask`` (a :class:`regprune.pruning.WeightMask` from
+  ``std_thresholds(model, 0.5, 0.5)``);
+* **one timed unit** is a training step exactly as :func:`regprune.train.fit` does it:
+  forward, cross-entropy, plus the effective-weight-decay penalty the engine adds when a
+  reparam asks for it, ``zero_grad``, backward, SGD step (momentum 0.9, weight decay 5e-4
+  through ``parameter_groups``), conv nets in channels_last as the engine's ``"auto"``;
+  inputs are random MNIST-shaped (1x28x28) or CIFAR-shaped (3x32x32) batches of 128,
+  10 classes (speed does not depend on the values; the lr is 0.01 so nothing diverges);
+* **method**: one model per variant (same seed), each warmed up, then interleaved: for
+  every repeat, every variant (starting one further along each repeat) times ``steps``
+  steps with ``time.perf_counter()``. Per variant: the median over repeats; the ratio
+  ``median step time / median step time of plain`` (overhead % = (ratio - 1) * 100).
+  Interleaving keeps drift (thermal, other load) from favouring one variant;
+* **baked inference**: after training, a copy of each variant is baked
+  (:func:`regprune.reparam.bake`) and its eval forward (no grad, batch 128) is timed the same
+  interleaved way against the plain model's forward: a ratio near 1.0 shows baking restores
+  the plain network's inference cost.
+
+Default sizes (per model, unless ``--steps`` sets one value for all): lenet300 100 steps,
+lenet5 20, resnet20 4, each 7 repeats after 5 warm-up steps, so one timed interval is
+about 0.3-1 s. Estimate on this repo's 2-core CPU with nothing else running, from the plain
+training speeds (LeNet-300-100 about 49k samples/s, LeNet-5 about 7k, ResNet-20 about 500)
+and a mean step-time ratio over the six variants of about 1.9 (LeNet-300-100, where the
+elementwise weight maps weigh most), 1.5 (LeNet-5) and 1.3 (ResNet-20): training
+6 x (5 + 7 x steps) steps per model takes about 20 s, 25 s and 65 s; baked inference adds
+about 3 s, 5 s and 15 s: about 2.5 minutes in all. ``--quick`` (lenet300, 3 steps, 2
+repeats) takes a few seconds.
+
+Output: a table on stdout and ``bench/results/reparam_overhead.json`` (written atomically);
+``make bench-reparam`` runs it with the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from regprune import environment, models, pruning, reparam
+from regprune.losses import CrossEntropy
+from regprune.train import OPTIMIZERS, TrainConfig, parameter_groups, uses_conv
+
+BATCH = 128
+NUM_CLASSES = 10
+SEED = 0
+MASK_THETA = 0.5  # theta_conv = theta_fc for the mask variant (prunes |w| < 0.5 * std per layer)
+DEFAULT_STEPS = {"lenet300": 100, "lenet5": 20, "resnet20": 4}
+DEFAULT_REPEATS = 7
+DEFAULT_WARMUP = 5
+DATA_BATCHES = 4  # distinct random batches cycled through, as a loader would hand out
+OUT = Path(__file__).resolve().parent / "results" / "reparam_overhead.json"
+
+# variant name -> reparam spec (None: plain; "mask" is handled apart, it is not a reparam)
+VARIANTS: dict[str, Any] = {
+    "plain": None,
+    "compander": {"name": "compander", "fn": "arctan", "a": 1.0, "b": 0.6},
+    "compander_fine": {"name": "compander", "fn": "arctan", "a": 0.5, "b": 1.0, "learnable": "fine"},
+    "powerprop": {"name": "powerprop", "alpha": 2.0},
+    "weight_norm": {"name": "weight_norm"},
+    "mask": {"name": "mask", "theta_conv": MASK_THETA, "theta_fc": MASK_THETA},
+}
+
+COLUMNS = {
+    "model": "regprune.models name",
+    "variant": "short name of the weight parametrization; 'plain' is the reference",
+    "spec": "reparam spec passed to regprune.reparam.apply (null: plain); for 'mask': "
+            "pruning.apply_masks(magnitude_masks(std_thresholds(model, theta_conv, theta_fc)))",
+    "samples_per_s": "training samples per second: batch * steps / median timed interval",
+    "step_time_s": "median over repeats of the time of one training step, seconds",
+    "step_times_s": "time of one training step in each repeat (interval / steps), seconds",
+    "time_ratio": "step_time_s / step_time_s of plain on the same model in the same run",
+    "overhead_pct": "(time_ratio - 1) * 100",
+    "penalty": "whether the step adds reparam.EffectiveWeightDecay (weight decay on Psi(v))",
+    "final_loss": "training loss at the last timed step (null if not finite: timing then suspect)",
+    "baked_inference_samples_per_s": "eval forward samples per second after reparam.bake",
+    "baked_inference_ratio": "median eval-forward time of the baked variant / that of plain "
+                             "(1.0 for plain by definition)",
+    "repeats": "timed intervals per variant (interleaved across variants)",
+    "steps": "training steps (and inference forwards) per timed interval",
+}
+
+
+def build_variant(name: str, spec: Any, model_name: str) -> nn.Module:
+    torch.manual_seed(SEED)
+    model = models.build(model_name, NUM_CLASSES)
+    if name == "mask":
+        thresholds = pruning.std_thresholds(model, spec["theta_conv"], spec["theta_fc"])
+        pruning.apply_masks(model, pruning.magnitude_masks(model, thresholds))
+    else:
+        reparam.apply(model, spec)
+    return model
+
+
+class Trainer:
+    """One variant's model, optimizer and penalty, set up as :func:`regprune.train.fit` does."""
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, channels_last: bool):
+        self.model, self.cl = model, channels_last
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
+        self.penalties = []
+        if cfg.weight_decay > 0 and (layers := reparam.effective_decay_layers(model)):
+            self.penalties.append(reparam.EffectiveWeightDecay(cfg.weight_decay, layers))
+        self.loss = CrossEntropy()
+        self.last_loss = torch.zeros(())
+        model.train()
+
+    def steps(self, batches: list[tuple[torch.Tensor, torch.Tensor]], n: int, start: int) -> None:
+        model, optimizer, loss = self.model, self.optimizer, self.loss
+        for i in range(start, start + n):
+            x, y = batches[i % len(batches)]
+            if self.cl:
+                x = x.contiguous(memory_format=torch.channels_last)
+            out = model(x)
+            batch_loss = loss(out, y)
+            total = batch_loss
+            for p in self.penalties:
+                total = total + p(model)
+            optimizer.zero_grad(set_to_none=True)
+            total.backward()
+            optimizer.step()
+        self.last_loss = batch_loss.detach()
+
+
+def make_inference(model: nn.Module, channels_last: bool) -> Callable[[list, int, int], None]:
+    model.eval()
+
+    @torch.no_grad()
+    def run(batches: list[tuple[torch.Tensor, torch.Tensor]], n: int, start: int) -> None:
+        for i in range(start, start + n):
+            x = batches[i % len(batches)][0]
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            model(x)
+
+    return run
+
+
+def interleaved(runners: dict[str, Callable[[list, int, int], None]], batches: list, steps: int,
+                repeats: int, warmup: int) -> dict[str, list[float]]:
+    """Per runner: the time of one step in each repeat, runners interleaved (rotated order)."""
+    names = list(runners)
+    for name in names:
+        runners[name](batches, warmup, 0)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        for k in range(len(names)):
+            name = names[(r + k) % len(names)]
+            t0 = time.perf_counter()
+            runners[name](batches, steps, warmup + r * steps)
+            times[name].append((time.perf_counter() - t0) / steps)
+    return times
+
+
+def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: int, warmup: int,
+                cfg: TrainConfig, log: Callable[[str], None]) -> list[dict[str, Any]]:
+    g = torch.Generator().manual_seed(SEED)
+    shape = models.input_shape(model_name)
+    batches = [(torch.randn(BATCH, *shape, generator=g), torch.randint(0, NUM_CLASSES, (BATCH,), generator=g))
+               for _ in range(DATA_BATCHES)]
+    trainers = {}
+    for name, spec in variants.items():
+        model = build_variant(name, spec, model_name)
+        trainers[name] = Trainer(model, cfg, channels_last=uses_conv(model))
+
+    t0 = time.perf_counter()
+    log(f"{model_name}: training, {len(variants)} variants x {repeats} repeats x {steps} steps "
+        f"(+{warmup} warm-up)")
+    train_times = interleaved({n: t.steps for n, t in trainers.items()}, batches, steps, repeats, warmup)
+
+    log(f"{model_name}: baked inference")
+    infer = {}
+    for name, t in trainers.items():
+        model = reparam.bake(copy.deepcopy(t.model))
+        if t.cl:  # a weight rebuilt by bake keeps the layout the engine trains in
+            model.to(memory_format=torch.channels_last)
+        infer[name] = make_inference(model, t.cl)
+    infer_times = interleaved(infer, batches, steps, repeats, max(1, warmup // 2))
+    log(f"{model_name}: done in {time.perf_counter() - t0:.1f} s")
+
+    ref_train = statistics.median(train_times["plain"])
+    ref_infer = statistics.median(infer_times["plain"])
+    rows = []
+    for name, spec in variants.items():
+        step_time = statistics.median(train_times[name])
+        infer_time = statistics.median(infer_times[name])
+        ratio = step_time / ref_train
+        last = float(trainers[name].last_loss)
+        rows.append({
+            "model": model_name,
+            "variant": name,
+            "spec": spec,
+            "samples_per_s": BATCH / step_time,
+            "step_time_s": step_time,
+            "step_times_s": train_times[name],
+            "time_ratio": ratio,
+            "overhead_pct": (ratio - 1) * 100,
+            "penalty": bool(trainers[name].penalties),
+            "final_loss": last if math.isfinite(last) else None,
+            "baked_inference_samples_per_s": BATCH / infer_time,
+            "baked_inference_ratio": infer_time / ref_infer,
+            "repeats": repeats,
+            "steps": steps,
+        })
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("model", "variant", "samples/s", "train ratio", "overhead %", "baked inf. ratio")
+    lines = [f"{head[0]:<10} {head[1]:<15} {head[2]:>10} {head[3]:>12} {head[4]:>11} {head[5]:>17}"]
+    for r in rows:
+        lines.append(f"{r['model']:<10} {r['variant']:<15} {r['samples_per_s']:>10.0f} {r['time_ratio']:>12.3f} "
+                     f"{r['overhead_pct']:>+11.1f} {r['baked_inference_ratio']:>17.3f}")
+    return "\n".join(lines)
+
+
+def write_json(obj: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models", default="lenet300,lenet5,resnet20", help="comma-separated model names")
+    p.add_argument("--variants", default=",".join(VARIANTS),
+                   help="comma-separated variants ('plain' is always measured, as the reference)")
+    p.add_argument("--steps", type=int, default=None,
+                   help=f"training steps per timed interval (default per model: {DEFAULT_STEPS}, else 10)")
+    p.add_argument("--repeats", type=int, default=DEFAULT_REPEATS, help="timed intervals per variant")
+    p.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help="untimed steps per variant first")
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's default)")
+    p.add_argument("--quick", action="store_true", help="lenet300 only, 3 steps, 2 repeats: a smoke run")
+    p.add_argument("--out", type=Path, default=OUT, help="JSON results file")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.models, args.steps, args.repeats = "lenet300", 3, 2
+    for name in ("steps", "repeats", "warmup"):
+        value = getattr(args, name)
+        if value is not None and value < (0 if name == "warmup" else 1):
+            p.error(f"--{name} must be positive")
+    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in args.models if m not in models.names()]
+    if unknown:
+        p.error(f"unknown model(s) {unknown}; known: {models.names()}")
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        p.error(f"unknown variant(s) {unknown}; known: {list(VARIANTS)}")
+    args.variants = ["plain"] + [v for v in variants if v != "plain"]
+    return args
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    cfg = TrainConfig(optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=5e-4, batch_size=BATCH)
+    variants = {v: VARIANTS[v] for v in args.variants}
+    steps = {m: args.steps or DEFAULT_STEPS.get(m, 10) for m in args.models}
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    rows = []
+    for m in args.models:
+        rows += bench_model(m, variants, steps[m], args.repeats, args.warmup, cfg, log)
+    elapsed = time.perf_counter() - started
+
+    result = {
+        "benchmark": "reparam_overhead",
+        "description": "Training-step time of each weight parametrization relative to the plain network, "
+                       "and eval-forward time after reparam.bake relative to the plain network, "
+                       "all measured in the same run (interleaved repeats, medians).",
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "environment": environment.describe("cpu"),
+        "settings": {
+            "models": args.models,
+            "variants": variants,
+            "steps": steps,
+            "repeats": args.repeats,
+            "warmup": args.warmup,
+            "threads": torch.get_num_threads(),
+            "threads_arg": args.threads,
+            "quick": args.quick,
+            "out": str(args.out),
+            "batch_size": BATCH,
+            "num_classes": NUM_CLASSES,
+            "data": f"{DATA_BATCHES} random batches per model, input shape from regprune.models.input_shape",
+            "seed": SEED,
+            "optimizer": {"name": cfg.optimizer, "lr": cfg.lr, "momentum": cfg.momentum,
+                          "weight_decay": cfg.weight_decay, "decay_norm_and_bias": cfg.decay_norm_and_bias},
+            "loss": "cross_entropy",
+            "channels_last": "auto (conv nets)",
+            "precision": cfg.precision,
+            "reference": "plain",
+            "elapsed_s": elapsed,
+        },
+        "columns": COLUMNS,
+        "rows": rows,
+    }
+    print(table(rows))
+    print(f"({elapsed:.1f} s; {torch.get_num_threads()} threads)")
+    write_json(result, args.out)
+    print(f"wrote {args.out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Weight reparameterizations: derivatives, inverse initialization, bounds, where weight decay
+lands, the modified adaptive optimizer, baking, and their run-config wiring."""
+
+import math
+import warnings
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+from regprune import experiment, models, reparam, results
+from regprune.data import ArrayDataset, Splits
+from regprune.losses import Loss
+from regprune.reparam import Compander, PowerProp, WeightNorm
+from regprune.registry import ConfigError
+from regprune.train import OPTIMIZERS, TrainConfig, fit, parameter_groups
+
+from conftest import smoke_config
+
+ELEMENTWISE = [Compander("arctan", 0.8, 0.5), Compander("arsinh", 0.7, 0.9), Compander("erf", 1.0, 0.6),
+               PowerProp(2.0), PowerProp(3.0)]
+
+
+def small_net(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3))
+
+
+def tiny_splits(n: int = 32, seed: int = 0) -> Splits:
+    g = torch.Generator().manual_seed(seed)
+    ds = ArrayDataset(torch.randn(n, 1, 8, 8, generator=g), torch.randint(0, 3, (n,), generator=g), 3)
+    return Splits(ds, ds, ds, {})
+
+
+class ZeroLoss(Loss):
+    """A loss with zero gradient: only weight decay moves the weights."""
+
+    def __call__(self, outputs, targets):
+        return outputs.sum() * 0.0
+
+
+@pytest.mark.parametrize("p", ELEMENTWISE, ids=lambda p: repr(p))
+def test_autograd_gradient_matches_analytic_derivative(p):
+    v = torch.linspace(-2.5, 2.5, 101, dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(p(v).sum(), v)
+    assert torch.allclose(grad, p.derivative(v.detach()), atol=1e-12)
+
+
+def test_arctan_compander_closed_form():
+    """Eq. (3) of the paper: dPsi/dv = a / (b (1 + v^2 / b^2)); Psi bounded by a*pi/2."""
+    a, b = 0.8, 0.5
+    v = torch.tensor([-3.0, 0.0, 0.2, 10.0], dtype=torch.float64)
+    c = Compander("arctan", a, b)
+    assert torch.allclose(c.derivative(v), a / (b * (1 + v**2 / b**2)))
+    assert torch.allclose(c(v), a * torch.atan(v / b))
+    assert c(torch.tensor(1e9, dtype=torch.float64)).item() < a * math.pi / 2
+
+
+@pytest.mark.parametrize("p", ELEMENTWISE + [WeightNorm()], ids=lambda p: repr(p))
+def test_inverse_initialization_reproduces_weights_and_outputs(p):
+    net, plain = small_net(), small_net()
+    x = torch.randn(5, 1, 8, 8)
+    with torch.no_grad():
+        expected = plain(x)
+    reparam._register(net, lambda: p)
+    for m in (net[0], net[4]):
+        assert parametrize.is_parametrized(m, "weight")
+    assert torch.allclose(net[0].weight, plain[0].weight, atol=1e-6)
+    assert torch.allclose(net[4].weight, plain[4].weight, atol=1e-6)
+    with torch.no_grad():
+        assert torch.allclose(net(x), expected, atol=1e-5)
+    assert not parametrize.is_parametrized(net[1])  # batch norm untouched
+    assert not parametrize.is_parametrized(net[0], "bias")
+
+
+def test_pole_guard_clamps_and_warns():
+    c = Compander("arctan", 0.5, 1.0)  # bound 0.5 * pi / 2 = 0.785
+    w = torch.tensor([0.1, -0.9, 2.0])
+    with pytest.warns(UserWarning, match="2 of 3 weights"):
+        v = c.right_inverse(w)
+    assert torch.isfinite(v).all()
+    out = c(v)
+    assert out[0].item() == pytest.approx(0.1, abs=1e-6)
+    assert abs(out[1].item()) < 0.5 * math.pi / 2 and out[1].item() < 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Compander("arsinh", 0.5, 1.0).right_inverse(w)  # unbounded: no pole, no warning
+
+
+def test_weights_stay_bounded_through_training():
+    """|w| < a*pi/2 at every epoch, even with a step size that sends plain weights far beyond it."""
+    a = 0.5
+    config = smoke_config(lr=2.0, epochs=3, weight_decay=0.0)
+    config["reparam"] = {"name": "compander", "a": a, "b": 0.5}
+    config["hooks"] = [{"name": "weight_stats"}]
+    plain = {**config, "reparam": None}
+    bounded = experiment.execute(config, progress="none")
+    free = experiment.execute(plain, progress="none")
+    bound = a * math.pi / 2
+    for row in bounded["history"]:
+        for key, value in row.items():
+            if key.endswith((".p100", ".p0")):
+                assert abs(value) < bound, (key, value)
+    assert max(abs(v) for row in free["history"] for k, v in row.items() if k.endswith((".p100", ".p0"))) > bound
+
+
+def _one_decay_step(spec, lam=0.1, lr=0.5):
+    net = small_net()
+    reparam.apply(net, spec)
+    before = {n: p.detach().clone() for n, p in net.named_parameters()}
+    psi_before = net[4].weight.detach().clone()
+    chain = net[4].parametrizations.weight
+    deriv = chain[0].derivative(chain.original.detach()) if hasattr(chain[0], "derivative") else None
+    cfg = TrainConfig(epochs=1, batch_size=32, lr=lr, momentum=0.0, weight_decay=lam, select="last")
+    fit(net, tiny_splits(), cfg, loss=ZeroLoss(), progress="none")
+    after = dict(net.named_parameters())
+    return net, before, after, psi_before, deriv
+
+
+def test_weight_decay_reaches_psi_not_v_for_fixed_compander():
+    lam, lr = 0.1, 0.5
+    net, before, after, psi, deriv = _one_decay_step({"name": "compander", "a": 0.8, "b": 0.5}, lam, lr)
+    key = "4.parametrizations.weight.original"
+    step = after[key].detach() - before[key]
+    assert torch.allclose(step, -lr * lam * psi * deriv, atol=1e-7)  # d/dv of lam/2 Psi(v)^2
+    assert not torch.allclose(step, -lr * lam * before[key], atol=1e-5)  # not decay on v
+    assert torch.allclose(after["4.bias"].detach(), before["4.bias"] * (1 - lr * lam))  # plain params as usual
+
+
+def test_weight_decay_reaches_v_not_a_b_for_learnable_compander():
+    lam, lr = 0.1, 0.5
+    net, before, after, _, _ = _one_decay_step(
+        {"name": "compander", "a": 0.5, "b": 1.0, "learnable": "fine"}, lam, lr)
+    key = "4.parametrizations.weight.original"
+    assert torch.allclose(after[key].detach(), before[key] * (1 - lr * lam), atol=1e-7)
+    for name in ("4.parametrizations.weight.0.a", "4.parametrizations.weight.0.b"):
+        assert after[name].item() == before[name].item()
+    groups = parameter_groups(net, TrainConfig(weight_decay=lam))
+    no_decay = {id(p) for g in groups if g["weight_decay"] == 0 for p in g["params"]}
+    assert id(net[4].parametrizations.weight[0].a) in no_decay
+    assert id(net[4].parametrizations.weight.original) not in no_decay
+
+
+def test_learnable_a_b_are_trained_and_shared_as_asked():
+    fine, coarse = small_net(), small_net()
+    reparam.apply(fine, {"name": "compander", "learnable": "fine", "a": 0.5, "b": 1.0})
+    reparam.apply(coarse, {"name": "compander", "learnable": "coarse", "a": 0.5, "b": 1.0})
+    assert fine[0].parametrizations.weight[0].a is not fine[4].parametrizations.weight[0].a
+    assert coarse[0].parametrizations.weight[0].a is coarse[4].parametrizations.weight[0].a
+    n_plain = sum(p.numel() for p in small_net().parameters())
+    assert sum(p.numel() for p in fine.parameters()) == n_plain + 4
+    assert sum(p.numel() for p in coarse.parameters()) == n_plain + 2
+    cfg = TrainConfig(epochs=2, batch_size=8, lr=0.1, select="last")
+    fit(fine, tiny_splits(), cfg, progress="none")
+    assert fine[4].parametrizations.weight[0].a.item() != 0.5
+
+
+def test_modified_optimizer_scales_the_adaptive_step_by_derivative():
+    """adam_modified: Adam's step on dL/dPsi(v), times Psi'(v); a plain Adam step on v differs."""
+    torch.manual_seed(0)
+    lin = nn.Linear(6, 3)
+    reparam.apply(lin, {"name": "compander", "a": 0.8, "b": 0.5})
+    x, y = torch.randn(16, 6), torch.randint(0, 3, (16,))
+    cfg = TrainConfig(optimizer="adam_modified", lr=0.01)
+    chain = lin.parametrizations.weight
+    v0 = chain.original.detach().clone()
+    d0 = chain[0].derivative(v0)
+    # the reference: plain Adam on a free tensor w holding Psi(v0), fed dL/dPsi(v)
+    w = nn.Parameter(lin.weight.detach().clone())
+    ref = torch.optim.Adam([w], lr=0.01)
+    nn.functional.cross_entropy(nn.functional.linear(x, w, lin.bias.detach()), y).backward()
+    ref.step()
+    adam_step = w.detach() - lin.weight.detach()
+    opt = OPTIMIZERS.get("adam_modified")(parameter_groups(lin, cfg), cfg, lin)
+    nn.functional.cross_entropy(lin(x), y).backward()
+    opt.step()
+    step = chain.original.detach() - v0
+    assert torch.allclose(step, adam_step * d0, atol=1e-7)
+    # plain Adam on v would normalize Psi' away: its first step is lr * sign(grad) almost everywhere
+    assert not torch.allclose(step, adam_step, atol=1e-4)
+    assert type(opt).__name__ == "DerivativeScaledAdam"
+
+
+def test_modified_optimizer_trains_through_fit():
+    config = smoke_config(optimizer="adamw_modified", lr=1e-3, epochs=2)
+    config["reparam"] = {"name": "compander", "a": 1.0, "b": 0.6}
+    run = experiment.execute(config, progress="none")
+    assert run["status"] == "completed" and run["metrics"]["test_acc"] > 0.2
+
+
+@pytest.mark.parametrize("spec", [
+    {"name": "compander", "a": 0.8, "b": 0.5},
+    {"name": "compander", "fn": "erf", "learnable": "coarse"},
+    {"name": "powerprop", "alpha": 2.0},
+    {"name": "weight_norm"},
+], ids=lambda s: s["name"] + s.get("fn", "") + str(s.get("learnable", "")))
+def test_baking_leaves_outputs_unchanged(spec):
+    model = models.build("lenet5")
+    reparam.apply(model, spec)
+    fit(model, tiny_splits_mnist(), TrainConfig(epochs=1, batch_size=16, lr=0.05, select="last"), progress="none")
+    model.eval()
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        before = model(x)
+    reparam.bake(model)
+    assert not any(parametrize.is_parametrized(m) for m in model.modules())
+    assert sum(p.numel() for p in model.parameters()) == sum(p.numel() for p in models.build("lenet5").parameters())
+    with torch.no_grad():
+        assert torch.allclose(model(x), before, atol=1e-5)
+
+
+def tiny_splits_mnist() -> Splits:
+    g = torch.Generator().manual_seed(0)
+    ds = ArrayDataset(torch.randn(32, 1, 28, 28, generator=g), torch.randint(0, 10, (32,), generator=g), 10)
+    return Splits(ds, ds, ds, {})
+
+
+@pytest.mark.parametrize("spec, param", [
+    ({"name": "compander", "a": 0}, "compander.a"),
+    ({"name": "compander", "b": -1}, "compander.b"),
+    ({"name": "compander", "fn": "tanh"}, "compander.fn"),
+    ({"name": "compander", "learnable": "medium"}, "compander.learnable"),
+    ({"name": "compander", "decay": "both"}, "reparam.decay"),
+    ({"name": "powerprop", "alpha": 0.5}, "powerprop.alpha"),
+    ({"name": "spline"}, "reparam.name"),
+    ({"name": "compander", "c": 1}, "reparam 'compander'"),
+])
+def test_bad_specs_are_rejected_before_training(spec, param):
+    config = smoke_config()
+    config["reparam"] = spec
+    with pytest.raises(ConfigError, match=param.replace(".", r"\.")):
+        experiment.validate(config)
+
+
+def test_reparam_twice_is_an_error():
+    net = small_net()
+    reparam.apply(net, "weight_norm")
+    with pytest.raises(ConfigError, match="already has a parametrized weight"):
+        reparam.apply(net, "powerprop")
+
+
+def test_compander_run_resumes_and_logs_scales(tmp_path):
+    """A killed learnable-compander run resumes from its checkpoint to the uninterrupted result."""
+    config = smoke_config(epochs=3)
+    config["reparam"] = {"name": "compander", "learnable": "fine", "a": 0.5, "b": 1.0}
+    config["hooks"] = [{"name": "compander_scales"}]
+    full = results.run_or_load(config, results_dir=tmp_path / "a", progress="none")
+    part = results.run_or_load(config, results_dir=tmp_path / "b", progress="none", stop_after_epoch=1)
+    assert part["status"] == "interrupted"
+    resumed = results.run_or_load(config, results_dir=tmp_path / "b", progress="none")
+    assert resumed["metrics"]["test_acc"] == full["metrics"]["test_acc"]
+    assert resumed["history"][-1]["a.classifier.fc1"] == full["history"][-1]["a.classifier.fc1"]
+    assert full["history"][0]["a.classifier.fc1"] != 0.5
+    assert {"a.classifier.fc1", "b.classifier.fc3"} <= set(full["history"][-1])
+
+
+def test_curves_are_exact():
+    v, psi, dpsi = reparam.curves("arctan", 1.0, 1.0, lim=3.0, n=7)
+    assert psi[3] == 0.0 and dpsi[3] == 1.0
+    assert psi[-1] == pytest.approx(math.atan(3.0)) and dpsi[-1] == pytest.approx(1 / 10)
