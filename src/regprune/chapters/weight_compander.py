@@ -54,20 +54,24 @@ MNIST = {
         "epochs": {"lenet300": 2, "lenet5": 2},
         "batch_size": 64,
         "grid": {"lenet300": {"a": [0.5, 1.0], "b": [1.0]}, "lenet5": {"a": [0.5, 1.0], "b": [1.0]}},
+        "methods": {"lenet300": ("none", "wc", "wc_fine", "wc_coarse", "pp", "wn"),
+                    "lenet5": ("none", "wc", "wc_fine", "wc_coarse", "pp", "wn")},
         "seeds": [0, 1],
     },
     "cpu": {
         "data": {"name": "mnist", "val_split": 5000, "split_seed": 0},
         "epochs": {"lenet300": 30, "lenet5": 12},
         "batch_size": 128,
-        # LeNet-5 trains 4x slower per run than LeNet-300-100 here: its search takes the grid's corners
+        # LeNet-5 trains 4x slower per run than LeNet-300-100 here: its search keeps b = 0.5, the best
+        # b at every a on LeNet-300-100, and it leaves out the coarse learnable compander.
         "grid": {"lenet300": {"a": [0.5, 0.75, 1.0], "b": [0.5, 0.75, 1.0]},
-                 "lenet5": {"a": [0.5, 1.0], "b": [0.5, 1.0]}},
+                 "lenet5": {"a": [0.5, 1.0], "b": [0.5]}},
+        "methods": {"lenet300": ("none", "wc", "wc_fine", "wc_coarse", "pp", "wn"),
+                    "lenet5": ("none", "wc", "wc_fine", "pp", "wn")},
         "seeds": [0, 1, 2],
     },
 }
 MNIST["paper"] = MNIST["cpu"]  # MNIST-scale: the cpu profile is already full scale
-MNIST_METHODS = ("none", "wc", "wc_fine", "wc_coarse", "pp", "wn")
 
 
 def method_of(config: dict[str, Any]) -> str:
@@ -132,7 +136,7 @@ def staged_grid(base: dict[str, Any], methods: Sequence[str], seeds: Sequence[in
 @CHAPTERS.register("weight_compander", notebook="weight_compander")
 def weight_compander(profile: str, seeds: Sequence[int] | None, results_dir: str | Path | None = None
                      ) -> list[dict[str, Any]]:
-    """MNIST: LeNet-300-100 and LeNet-5 x {none, wc, wc_fine, wc_coarse, pp, wn} x seeds."""
+    """MNIST: LeNet-300-100 and LeNet-5 x {none, wc, wc_fine, wc_coarse (LeNet-300-100), pp, wn} x seeds."""
     s = pick(MNIST, profile)
     seeds = list(seeds if seeds is not None else s["seeds"])
     out = []
@@ -145,7 +149,7 @@ def weight_compander(profile: str, seeds: Sequence[int] | None, results_dir: str
             "hooks": [STATS, HISTOGRAM],
             "train": {**MNIST_TRAIN, "batch_size": s["batch_size"], "epochs": s["epochs"][model]},
         }
-        out += staged_grid(base, MNIST_METHODS, seeds, s["grid"][model], results_dir)
+        out += staged_grid(base, s["methods"][model], seeds, s["grid"][model], results_dir)
     return out
 
 
