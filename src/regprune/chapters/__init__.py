@@ -42,19 +42,20 @@ def run(chapter: str, profile: str, seeds: Sequence[int] | None = None, *, resul
     return the records of the final grid. ``on_record(i, n, record)`` reports each trained run."""
     from .. import results
 
-    done: set[str] = set()
+    done: dict[str, dict[str, Any]] = {}  # run key -> record, so no record is read twice
     while True:
         grid = configs(chapter, profile, seeds, results_dir)
         todo = [c for c in grid if results.run_key(c) not in done]
         if not todo:
-            return [results.run_or_load(c, results_dir=results_dir, **run_kwargs) for c in grid]
+            return [done[results.run_key(c)] for c in grid]
         for c in todo:  # all checked before the first trains
             results.experiment.validate(c)
         for i, c in enumerate(todo, 1):
             record = results.run_or_load(c, results_dir=results_dir, recompute=recompute, **run_kwargs)
-            done.add(results.run_key(c))
+            done[results.run_key(c)] = record
             if on_record is not None:
                 on_record(i, len(todo), record)
+
 
 
 from . import efficiency_llr, quickstart, weight_compander  # noqa: E402,F401  (register the chapters)
