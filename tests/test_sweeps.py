@@ -80,10 +80,13 @@ def test_compare_rejects_bad_direction():
 
 
 def test_side_by_side_puts_paper_rows_above_ours():
-    ref = pd.DataFrame({"method": ["ref", "ref"], "table": ["Table 2", "Table 2"], "metric": ["err", "params"],
-                        "value": [0.8, 36000]})
+    ref = pd.DataFrame({"paper": "000", "method": ["ref", "ref"], "table": ["Table 2", "Table 2"],
+                        "metric": ["err", "params"], "value": [0.8, 36000]})
     ours = pd.DataFrame({"output": ["llr"] * 2, "err": [1.0, 1.2], "params": [100, 120]})
     out = report.side_by_side(ref, ours, by=["output"], metrics=["err", "params"], profile="cpu", labels={"llr": "LLR"})
     assert out["method"].tolist() == ["ref", "LLR"]
     assert out.loc[0, "err mean"] == 0.8 and out.loc[1, "err mean"] == pytest.approx(1.1)
     assert out.loc[1, "seeds"] == 2 and out.loc[1, "source"] == "ours (cpu)"
+    assert out.loc[0, "source"] == "paper 000, Table 2"
+    no_paper = report.side_by_side(ref.drop(columns="paper"), ours, by=["output"], metrics=["err"], profile="cpu")
+    assert no_paper.loc[0, "source"] == "paper, Table 2"

@@ -271,7 +271,8 @@ def side_by_side(reference: pd.DataFrame, ours: pd.DataFrame, *, by: Sequence[st
     labels = labels or {}
     rows = []
     for method, part in reference.groupby("method", sort=False):
-        row = {"source": f"paper {part['paper'].iloc[0]}, {part['table'].iloc[0]}", "method": method, "seeds": None}
+        paper = f"paper {part['paper'].iloc[0]}, " if "paper" in part else "paper, "
+        row = {"source": f"{paper}{part['table'].iloc[0]}", "method": method, "seeds": None}
         for m in metrics:
             hit = part.loc[part["metric"] == m, "value"]
             row[f"{m} mean"], row[f"{m} std"] = (hit.iloc[0] if len(hit) else None), None
