@@ -51,8 +51,11 @@ def notebooks(root: Path | None = None) -> list[str]:
 
 
 def notebook_path(name: str, root: Path | None = None) -> Path:
+    """A book notebook, or a draft chapter's (runnable, not yet in the book)."""
+    from .chapters import drafts
+
     root = root or paths.repo_root()
-    check_choice("notebook", name, notebooks(root))
+    check_choice("notebook", name, notebooks(root) + drafts())
     return root / "notebooks" / f"{name}.ipynb"
 
 

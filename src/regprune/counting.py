@@ -115,13 +115,21 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...], device: str | to
 
 def count_macs(model: nn.Module, input_shape: tuple[int, ...], device: str | torch.device = "cpu") -> dict[str, int]:
     """Dense MACs split into conv and linear, and MACs over nonzero weights only."""
-    rows = layer_table(model, input_shape, device)
+    return _macs(layer_table(model, input_shape, device))
+
+
+def _macs(rows: list[dict]) -> dict[str, int]:
     conv = sum(r["macs"] for r in rows if r["type"] != "Linear")
     linear = sum(r["macs"] for r in rows if r["type"] == "Linear")
     return dict(total=conv + linear, conv=conv, linear=linear, nonzero=sum(r["macs_nonzero"] for r in rows))
 
 
 def summary(model: nn.Module, input_shape: tuple[int, ...], device: str | torch.device = "cpu") -> dict[str, Any]:
-    """Plain-int record for results files: params, nonzero params and the MAC dict."""
+    """Plain-int record for results files: params, nonzero params, the MAC dict, and the
+    weights and biases of the fully connected layers (``fc_params``, ``fc_nonzero``), which
+    papers that sparsify only the FC head count on their own."""
     params = count_parameters(model)
-    return dict(params=params["total"], nonzero_params=params["nonzero"], macs=count_macs(model, input_shape, device))
+    rows = layer_table(model, input_shape, device)
+    fc = [r for r in rows if r["type"] == "Linear"]
+    return dict(params=params["total"], nonzero_params=params["nonzero"], macs=_macs(rows),
+                fc_params=sum(r["params"] for r in fc), fc_nonzero=sum(r["nonzero"] for r in fc))

@@ -24,11 +24,11 @@ from typing import Any
 
 import torch
 
-from . import augment, counting, data, models, pruning, reparam  # noqa: F401  (pruning registers its hook)
+from . import augment, counting, data, models, pruning, reparam, switcher  # noqa: F401  (they register hooks)
 from .hooks import HOOKS
 from .losses import LOSSES, PENALTIES
 from .profiles import check_profile
-from .registry import ConfigError, Registry
+from .registry import ConfigError, Registry, check_choice
 from .train import TrainConfig, fit
 
 CONFIG_KEYS = (
@@ -70,7 +70,9 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     data_spec = _spec(config["data"], "data")
     data.DATASETS.check(data_spec.pop("name"), "data.name")
     data.check_load_args(config["data"]["name"], **data_spec)
-    _check_spec(models.MODELS, config["model"], "model")
+    model_spec = _spec(config["model"], "model")
+    check_choice("model.init", model_spec.pop("init", "default"), models.INITS)
+    _check_spec(models.MODELS, model_spec, "model")
     reparam.check(config.get("reparam"))
     _check_spec(LOSSES, config.get("loss", "cross_entropy"), "loss")
     _build(LOSSES, config.get("loss", "cross_entropy"), "loss")  # cheap objects: building checks values
@@ -103,7 +105,8 @@ def build_model(config: dict[str, Any], num_classes: int | None = None) -> torch
     spec = _spec(config["model"], "model")
     if num_classes is not None:
         spec.setdefault("num_classes", num_classes)
-    return reparam.apply(_build(models.MODELS, spec, "model"), config.get("reparam"))
+    init = spec.pop("init", "default")
+    return reparam.apply(models.reinit(_build(models.MODELS, spec, "model"), init), config.get("reparam"))
 
 
 def resolve_device(device: str | None = "auto") -> torch.device:

@@ -232,6 +232,8 @@ def check(spec: Any) -> None:
     """Check a reparam spec (names and values) without a model."""
     if spec is None:
         return
+    from . import switcher  # noqa: F401  (registers "switcher"; imported here, it builds on the engine)
+
     spec = _spec(spec)
     name = REPARAMS.check(spec.pop("name"), "reparam.name")
     try:

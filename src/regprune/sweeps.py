@@ -29,7 +29,10 @@ def dense_frame(records: Iterable[dict[str, Any]], coords: Coords) -> pd.DataFra
     rows = []
     for r in _completed(records):
         last = r["history"][-1]
-        row = {**coords(r["config"]), "key": r["key"], "params": r["counts"]["params"]}
+        counts = r["counts"]
+        row = {**coords(r["config"]), "key": r["key"], "params": counts["params"], "nonzero_params": counts["nonzero_params"]}
+        if "fc_params" in counts:  # runs stored before FC counts were recorded lack them
+            row["fc_params"], row["fc_nonzero"] = counts["fc_params"], counts["fc_nonzero"]
         row["val_error_%"] = 100 * (1 - r["metrics"]["val_acc"])
         row["test_error_%"] = 100 * (1 - r["metrics"]["test_acc"])
         row["train_error_%"] = 100 * (1 - last["train_acc"])

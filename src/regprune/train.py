@@ -36,7 +36,7 @@ from .progress import Progress
 from .registry import ConfigError, Registry, check_choice
 
 OPTIMIZERS = Registry("optimizer")
-SCHEDULES = ("constant", "multistep", "cosine")
+SCHEDULES = ("constant", "multistep", "cosine", "plateau")
 PRECISIONS = ("fp32", "bf16")
 SELECT = ("val_acc", "val_loss", "last")
 
@@ -58,6 +58,7 @@ class TrainConfig:
     schedule: str = "constant"
     milestones: tuple[int, ...] = ()  # epochs at which multistep multiplies the lr by gamma
     gamma: float = 0.1
+    patience: int = 10  # plateau: epochs without a better val_loss before the lr is multiplied by gamma
     precision: str = "fp32"  # bf16: autocast to bfloat16 for the forward pass
     channels_last: Any = "auto"  # "auto": on for conv nets, where it measured faster (CPU and CUDA)
     compile: bool = False
@@ -80,6 +81,8 @@ class TrainConfig:
             raise ConfigError(f"train.lr must be a positive number; got {self.lr!r}")
         if self.weight_decay < 0:
             raise ConfigError(f"train.weight_decay must be >= 0; got {self.weight_decay!r}")
+        if int(self.patience) < 0:
+            raise ConfigError(f"train.patience must be a non-negative integer; got {self.patience!r}")
         if self.schedule == "multistep" and not self.milestones:
             raise ConfigError("train.milestones must list epochs when train.schedule='multistep'")
 
@@ -97,8 +100,22 @@ class TrainConfig:
         d["betas"], d["milestones"] = list(self.betas), list(self.milestones)
         return d
 
-    def lr_factor(self, epoch: int) -> float:
-        """Multiplier of the base lr during ``epoch`` (0-based), set once per epoch."""
+    def lr_factor(self, epoch: int, history: Sequence[dict[str, Any]] = ()) -> float:
+        """Multiplier of the base lr during ``epoch`` (0-based), set once per epoch.
+
+        ``plateau`` reads the ``val_loss`` of the epochs before (``history``), as PyTorch's
+        ReduceLROnPlateau does (mode min, relative threshold 1e-4, no cooldown), so a resumed
+        run needs no scheduler state beyond its history."""
+        if self.schedule == "plateau":
+            best, bad, factor = math.inf, 0, 1.0
+            for row in history[:epoch]:
+                if row["val_loss"] < best * (1 - 1e-4):
+                    best, bad = row["val_loss"], 0
+                else:
+                    bad += 1
+                if bad > self.patience:
+                    factor, bad = factor * self.gamma, 0
+            return factor
         if self.schedule == "multistep":
             return self.gamma ** sum(epoch >= m for m in self.milestones)
         if self.schedule == "cosine":
@@ -107,7 +124,8 @@ class TrainConfig:
 
 
 def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
-    """Split parameters into decayed and non-decayed groups.
+    """Split parameters into decayed and non-decayed groups (and, for parameters with an
+    ``_lr_scale`` attribute, groups whose lr is ``cfg.lr * _lr_scale``).
 
     One-dimensional parameters (biases, batch-norm affine) skip weight decay when
     ``decay_norm_and_bias`` is False. Always skipped: a parameter with ``_no_weight_decay =
@@ -115,18 +133,19 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
     ``v`` of a reparameterization that decays its effective weight instead
     (:func:`regprune.reparam.no_decay_parameters`; :func:`fit` adds that decay to the loss).
     """
-    decay, no_decay = [], []
+    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
     reparam_skip = reparam.no_decay_parameters(model)
     for p in model.parameters():
         if not p.requires_grad:
             continue
         skip = (getattr(p, "_no_weight_decay", False) or id(p) in reparam_skip
                 or (not cfg.decay_norm_and_bias and p.dim() <= 1))
-        (no_decay if skip else decay).append(p)
-    groups = [{"params": decay, "weight_decay": cfg.weight_decay}]
-    if no_decay:
-        groups.append({"params": no_decay, "weight_decay": 0.0})
-    return groups
+        key = (0.0 if skip else cfg.weight_decay, float(getattr(p, "_lr_scale", 1.0)))
+        groups.setdefault(key, []).append(p)
+    groups.setdefault((cfg.weight_decay, 1.0), [])  # the first group always holds the decayed parameters
+    order = sorted(groups, key=lambda k: (k[1] != 1.0, k[0] != cfg.weight_decay, k))
+    return [{"params": groups[k], "weight_decay": k[0], **({"lr": cfg.lr * k[1]} if k[1] != 1.0 else {})}
+            for k in order if groups[k] or k == (cfg.weight_decay, 1.0)]
 
 
 # Builders take (parameter groups, config, model); the model is there for optimizers that
@@ -165,6 +184,8 @@ class Hook:
     """Base class of epoch hooks; override what you need. ``state`` is the :class:`FitState`."""
 
     def on_fit_start(self, state: "FitState") -> None: ...
+
+    def on_epoch_start(self, state: "FitState") -> None: ...
 
     def after_step(self, state: "FitState") -> None: ...
 
@@ -347,7 +368,9 @@ def fit(
         state.epoch = epoch
         t0 = time.perf_counter()
         for g in optimizer.param_groups:
-            g["lr"] = g["initial_lr"] * cfg.lr_factor(epoch)
+            g["lr"] = g["initial_lr"] * cfg.lr_factor(epoch, state.history)
+        for h in hooks:
+            h.on_epoch_start(state)
         gen = torch.Generator(device=device).manual_seed(epoch_seed(seed, epoch))
         torch.manual_seed(epoch_seed(seed, epoch) + 1)  # dropout and other global-RNG draws
         model.train()

@@ -21,6 +21,12 @@ from ..registry import Registry
 CHAPTERS = Registry("chapter")
 
 
+def drafts() -> list[str]:
+    """Notebooks of chapters registered with ``draft=True``: their cpu runs are not all stored
+    yet, so they stay out of ``_toc.yml`` and the built book; the tests still run them in smoke."""
+    return list(dict.fromkeys(CHAPTERS.meta(n)["notebook"] for n in CHAPTERS.names() if CHAPTERS.meta(n).get("draft")))
+
+
 def configs(chapter: str, profile: str, seeds: Sequence[int] | None = None,
             results_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """The run configs of ``chapter`` in ``profile``; ``seeds=None`` takes the profile's default.
@@ -58,4 +64,4 @@ def run(chapter: str, profile: str, seeds: Sequence[int] | None = None, *, resul
 
 
 
-from . import efficiency_llr, quickstart, weight_compander  # noqa: E402,F401  (register the chapters)
+from . import efficiency_llr, quickstart, switcher_network, weight_compander  # noqa: E402,F401  (register the chapters)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from torch import nn
 
-from regprune.registry import Registry
+from regprune.registry import Registry, check_choice
 
 MODELS = Registry("model")
 
@@ -37,11 +37,30 @@ def init_reference(model: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
-def build(name: str, num_classes: int | None = None, **kwargs: Any) -> nn.Module:
-    """Build a model by name; ``num_classes=None`` means the dataset default it was registered with."""
+INITS = ("default", "kaiming_normal")
+
+
+def reinit(model: nn.Module, init: str = "default") -> nn.Module:
+    """Re-initialize every conv and linear layer: ``kaiming_normal`` draws weights from
+    N(0, 2/fan_in) (He et al. 2015) with zero biases, as papers that say "Kaiming normal" mean;
+    ``default`` keeps the family's own init."""
+    check_choice("model.init", init, INITS)
+    if init == "kaiming_normal":
+        for m in model.modules():
+            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+    return model
+
+
+def build(name: str, num_classes: int | None = None, init: str = "default", **kwargs: Any) -> nn.Module:
+    """Build a model by name; ``num_classes=None`` means the dataset default it was registered with;
+    ``init``: one of :data:`INITS` (see :func:`reinit`)."""
+    check_choice("model.init", init, INITS)
     if num_classes is None:
         num_classes = default_num_classes(name)
-    return MODELS.build(name, num_classes=num_classes, **kwargs)
+    return reinit(MODELS.build(name, num_classes=num_classes, **kwargs), init)
 
 
 def names() -> list[str]:
@@ -58,4 +77,4 @@ def default_num_classes(name: str) -> int:
 
 
 # Family modules register on import; they need `register` above, hence the late import.
-from regprune.models import densenet, lenet, resnet, resnet_cifar, vgg, wrn  # noqa: E402,F401
+from regprune.models import densenet, lenet, mobilenet, resnet, resnet_cifar, vgg, wrn  # noqa: E402,F401

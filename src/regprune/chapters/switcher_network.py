@@ -1,0 +1,154 @@
+"""Paper 002 (Han, Liu, Hai, Li, "Explore the Knowledge contained in Network Weights to Obtain
+Sparse Neural Networks"): the run grids.
+
+Methods (``METHODS``): the dense task network trained alone (``dense``, our baseline with the
+same number of epochs), and the switcher network (:mod:`regprune.switcher`) over every fully
+connected layer, switching input neurons (``snn_neuron``) or connections (``snn_connection``),
+learned alternately with the task network (hook ``switcher_alternation``).
+
+What the paper gives (Sec. 4): SGD, batch 64, lr 0.1 "with automatic adjusting", Kaiming-normal
+initialization of both networks, cross-entropy only, no retraining.  What it leaves out and we
+chose (the chapter says so; every one is a setting here): momentum 0.9; the "automatic
+adjusting" as PyTorch's ReduceLROnPlateau on validation loss (x0.1); no weight decay on MNIST,
+5e-4 on CIFAR (the usual CIFAR recipe); the epoch budget; the SNN's size (4 channels, depth 2).
+Both networks start Kaiming-normal, N(0, 2/fan_in) with zero biases, as the paper says
+(``model.init``; the SNN's convolutions do, except its output layer, which starts at zero
+weights and bias 1 so that every gate starts at 1, see :mod:`regprune.switcher`).  The SNN
+learns at ``lr_scale`` = 0.01 of the task network's rate: at the paper's rate one SNN phase
+switches every gate off (one stored run, ``variant`` "snn_lr_scale=1", shows it).
+
+Grids: ``switcher_network`` (MNIST, LeNet-300-100 and LeNet-5-Caffe, Table 1; smoke and cpu,
+the cpu profile on the real MNIST) and ``switcher_network_cifar`` (Tables 2 and 3: CIFAR-10/100
+with ResNet-18/34, VGG16 with three FC layers, MobileNet-V1; smoke on synthetic CIFAR-shaped
+data, paper on a GPU).  Both store under ``results/switcher_network/``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..profiles import pick
+from . import CHAPTERS
+
+CHAPTER = "switcher_network"
+SNN_LR_SCALE = 0.01  # the SNN learns at 0.01 x the task network's lr: at the paper's lr it switches every gate off
+SNN = {"channels": 4, "depth": 2, "lr_scale": SNN_LR_SCALE}
+METHODS: dict[str, dict[str, Any] | None] = {
+    "dense": None,
+    "snn_neuron": {"name": "switcher", "mode": "neuron", **SNN},
+    "snn_connection": {"name": "switcher", "mode": "connection", **SNN},
+}
+ALTERNATION = {"name": "switcher_alternation"}
+TRAIN = {"optimizer": "sgd", "lr": 0.1, "momentum": 0.9, "batch_size": 64, "schedule": "plateau", "gamma": 0.1}
+
+MNIST = {
+    "smoke": {
+        "data": {"name": "synthetic-mnist", "val_split": 256, "split_seed": 0},
+        "train": {"epochs": 2, "patience": 1, "monitor_test": True},
+        "seeds": [0],
+    },
+    "cpu": {
+        "data": {"name": "mnist", "val_split": 5000, "split_seed": 0},
+        # 10 epochs: 5 SNN phases and 5 TNN phases. On 2 CPU cores the SNN over LeNet-5's 800 x 500
+        # weight image costs more than the task network itself, so this is the budget a session holds.
+        "train": {"epochs": 10, "patience": 2, "monitor_test": True},
+        "seeds": [0, 1, 2],
+    },
+}
+MNIST["paper"] = MNIST["cpu"]  # MNIST-scale: the cpu profile is already the run we report
+
+
+def _configs(profile: str, data: dict[str, Any], model: str, methods: Sequence[str], seeds: Sequence[int],
+             train: dict[str, Any], transforms: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    out = []
+    for method in methods:
+        for seed in seeds:
+            config = {
+                "chapter": CHAPTER,
+                "profile": profile,
+                "seed": int(seed),
+                "data": data,
+                "model": {"name": model, "init": "kaiming_normal"},
+                "transforms": list(transforms),
+                "hooks": [ALTERNATION] if METHODS[method] else [],
+                "train": train,
+            }
+            if METHODS[method]:
+                config["reparam"] = METHODS[method]
+            out.append(config)
+    return out
+
+
+# draft: the cpu runs are not all stored yet, so the chapter stays out of _toc.yml (and `make book`)
+@CHAPTERS.register("switcher_network", notebook="switcher_network", draft=True)
+def switcher_network(profile: str, seeds: Sequence[int] | None) -> list[dict[str, Any]]:
+    """MNIST, Table 1: LeNet-300-100 and LeNet-5-Caffe x {dense, SNN neuron, SNN connection} x seeds."""
+    s = pick(MNIST, profile)
+    seeds = list(seeds if seeds is not None else s["seeds"])
+    train = {**TRAIN, **s["train"]}
+    out = [c for model in ("lenet300", "lenet5") for c in _configs(profile, s["data"], model, METHODS, seeds, train)]
+    # the paper's learning rate for the SNN too (lr_scale 1): one run shows what it does
+    paper_lr = _configs(profile, s["data"], "lenet300", ["snn_connection"], seeds[:1], train)[0]
+    paper_lr["reparam"] = {**paper_lr["reparam"], "lr_scale": 1.0}
+    return out + [paper_lr]
+
+
+# Tables 2 and 3: which models each table runs (VGG16 has no SNN-connection row in the paper; we
+# run it anyway, it costs little beside the conv layers).
+CIFAR_MODELS = {"cifar10": ("resnet18", "resnet34", "vgg16", "mobilenet_v1"),
+                "cifar100": ("resnet18", "resnet34", "vgg16")}
+_SMOKE_DATA = {"n_train": 48, "n_test": 16, "val_split": 16}
+CIFAR = {
+    "smoke": {
+        "datasets": {"cifar10": {"name": "synthetic-cifar10", **_SMOKE_DATA},
+                     "cifar100": {"name": "synthetic-cifar100", **_SMOKE_DATA}},
+        "models": {"cifar10": CIFAR_MODELS["cifar10"], "cifar100": ("vgg16",)},
+        "train": {"epochs": 2, "batch_size": 16, "patience": 1},
+        "seeds": [0],
+    },
+    "paper": {
+        "datasets": {"cifar10": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
+                     "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
+        "models": CIFAR_MODELS,
+        # the paper gives no epoch count: 200 epochs with the plateau rule (patience 10)
+        "train": {"epochs": 200, "patience": 10, "weight_decay": 5e-4, "precision": "bf16"},
+        "seeds": [0, 1, 2],
+    },
+}
+
+
+@CHAPTERS.register("switcher_network_cifar", notebook="switcher_network_cifar", draft=True)
+def switcher_network_cifar(profile: str, seeds: Sequence[int] | None) -> list[dict[str, Any]]:
+    """CIFAR-10/100, Tables 2 and 3: ResNet-18/34, VGG16, MobileNet-V1 x {dense, SNN neuron, SNN connection}."""
+    if profile == "cpu":
+        return []  # CIFAR at these settings needs a GPU; the notebook shows the paper's tables instead
+    s = pick(CIFAR, profile)
+    seeds = list(seeds if seeds is not None else s["seeds"])
+    train = {**TRAIN, **s["train"]}
+    crop_flip = [{"name": "random_crop_flip", "padding": 4}]
+    return [c for dataset, models in s["models"].items() for model in models
+            for c in _configs(profile, s["datasets"][dataset], model, METHODS, seeds, train, crop_flip)]
+
+
+def method_of(config: dict[str, Any]) -> str:
+    spec = config.get("reparam")
+    return "dense" if not spec else f"snn_{spec['mode']}"
+
+
+def describe(config: dict[str, Any]) -> dict[str, Any]:
+    """The grid coordinates of a run config: model, method, dataset, seed, and ``variant``
+    ("main", or "snn_lr_scale=..." for a run whose SNN learns at another rate)."""
+    scale = (config.get("reparam") or {}).get("lr_scale", SNN_LR_SCALE)
+    return {"model": config["model"]["name"], "method": method_of(config),
+            "dataset": config["data"]["name"].removeprefix("synthetic-"), "seed": config["seed"],
+            "variant": "main" if scale == SNN_LR_SCALE else f"snn_lr_scale={scale:g}"}
+
+
+LABELS = {
+    "lenet300": "LeNet-300-100", "lenet5": "LeNet-5-Caffe", "resnet18": "ResNet18", "resnet34": "ResNet34",
+    "vgg16": "VGG16 (3 FC)", "mobilenet_v1": "MobileNet-V1",
+    "dense": "dense (ours)", "snn_neuron": "SNN neuron", "snn_connection": "SNN connection",
+    "cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "mnist": "MNIST",
+}
+# the paper's row names (paper_numbers.csv) -> ours; the other rows are baselines it quotes
+PAPER_METHODS = {"SNN neuron": "snn_neuron", "SNN connection": "snn_connection"}
