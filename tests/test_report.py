@@ -26,7 +26,7 @@ def test_seed_summary():
 
 
 def test_paper_numbers_carry_their_source():
-    ref = report.paper_numbers(model="lenet300", method="dense baseline")
+    ref = report.paper_numbers(model="lenet300", method="dense baseline", metric="test_acc_%")
     assert len(ref) == 1 and ref.loc[0, "value"] == 98.36 and ref.loc[0, "table"] == "Table 1"
     both = report.beside_paper(ref, pd.Series([98.0, 99.0]), profile="cpu")
     assert both.loc[0, "ours_mean"] == 98.5 and both.loc[0, "difference"] == pytest.approx(0.14)

@@ -30,7 +30,8 @@ def dense_frame(records: Iterable[dict[str, Any]], coords: Coords) -> pd.DataFra
     for r in _completed(records):
         last = r["history"][-1]
         counts = r["counts"]
-        row = {**coords(r["config"]), "key": r["key"], "params": counts["params"], "nonzero_params": counts["nonzero_params"]}
+        row = {**coords(r["config"]), "key": r["key"], "params": counts["params"],
+               "nonzero_params": counts.get("nonzero_params", counts["params"])}
         if "fc_params" in counts:  # runs stored before FC counts were recorded lack them
             row["fc_params"], row["fc_nonzero"] = counts["fc_params"], counts["fc_nonzero"]
         row["val_error_%"] = 100 * (1 - r["metrics"]["val_acc"])
