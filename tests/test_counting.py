@@ -49,6 +49,7 @@ def test_resnet_conv_macs_match_sfp(depth):
 
 
 def test_lenet_macs():
+    torch.manual_seed(0)  # an unseeded init can draw an exact 0.0 weight (seen once in CI), lowering "nonzero"
     m300 = counting.count_macs(models.build("lenet300"), (1, 28, 28))
     assert m300 == dict(total=266_200, conv=0, linear=266_200, nonzero=266_200)
     rows = counting.layer_table(models.build("lenet5"), (1, 28, 28))
