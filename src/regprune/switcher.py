@@ -172,7 +172,8 @@ def switcher(model: nn.Module | None, mode: str = "connection", channels: int = 
 
 @torch.no_grad()
 def gate_counts(model: nn.Module) -> dict[str, dict[str, Any]]:
-    """Per switched layer: how many gates are 0, in (0, 1), exactly... > 1, and the FC weights left."""
+    """Per switched layer: how many gates are 0, in (0, 1) and above 1, a histogram of the positive
+    ones (bins from ``GATE_BINS``), and how many of the layer's gated weights are nonzero."""
     out = {}
     for name, (layer, sw) in switched_layers(model).items():
         g = sw.gates(layer.parametrizations.weight.original).float().flatten()

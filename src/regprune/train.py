@@ -28,6 +28,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from .data import ArrayDataset, BatchLoader, Splits
 from .losses import CrossEntropy, Loss, hard_labels
@@ -133,7 +134,7 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
     ``v`` of a reparameterization that decays its effective weight instead
     (:func:`regprune.reparam.no_decay_parameters`; :func:`fit` adds that decay to the loss).
     """
-    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
+    groups: dict[tuple[float, float], list[nn.Parameter]] = {(cfg.weight_decay, 1.0): []}  # decayed first
     reparam_skip = reparam.no_decay_parameters(model)
     for p in model.parameters():
         if not p.requires_grad:
@@ -142,10 +143,8 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
                 or (not cfg.decay_norm_and_bias and p.dim() <= 1))
         key = (0.0 if skip else cfg.weight_decay, float(getattr(p, "_lr_scale", 1.0)))
         groups.setdefault(key, []).append(p)
-    groups.setdefault((cfg.weight_decay, 1.0), [])  # the first group always holds the decayed parameters
-    order = sorted(groups, key=lambda k: (k[1] != 1.0, k[0] != cfg.weight_decay, k))
-    return [{"params": groups[k], "weight_decay": k[0], **({"lr": cfg.lr * k[1]} if k[1] != 1.0 else {})}
-            for k in order if groups[k] or k == (cfg.weight_decay, 1.0)]
+    return [{"params": params, "weight_decay": wd, **({"lr": cfg.lr * scale} if scale != 1.0 else {})}
+            for (wd, scale), params in groups.items() if params or (wd, scale) == (cfg.weight_decay, 1.0)]
 
 
 # Builders take (parameter groups, config, model); the model is there for optimizers that
@@ -270,13 +269,14 @@ def evaluate(
     total_loss = torch.zeros((), device=device)
     correct = torch.zeros((), device=device, dtype=torch.long)
     cl = _channels_last(cfg, model, device)
-    for x, y in BatchLoader(ds.to(device), batch_size):
-        if cl:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with _autocast(cfg, device):
-            out = model(x)
-        total_loss += loss(out, y).float() * len(y)
-        correct += (loss.predict(out) == y).sum()
+    with parametrize.cached():  # weights are fixed here: compute each parametrized weight once, not per batch
+        for x, y in BatchLoader(ds.to(device), batch_size):
+            if cl:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with _autocast(cfg, device):
+                out = model(x)
+            total_loss += loss(out, y).float() * len(y)
+            correct += (loss.predict(out) == y).sum()
     model.train(was_training)
     n = max(len(ds), 1)
     return {"loss": total_loss.item() / n, "acc": correct.item() / n}
