@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 PROFILE ?= cpu
 
 .PHONY: install test book bench notebooks clean
-.PHONY: bench-reparam
+.PHONY: bench-reparam bench-latency
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)  # also repairs a venv cut short
@@ -27,6 +27,9 @@ notebooks: $(STAMP)
 
 bench-reparam: $(STAMP)
 	$(PY) bench/reparam_overhead.py
+
+bench-latency: $(STAMP)
+	$(PY) bench/latency.py
 
 clean:
 	rm -rf _build

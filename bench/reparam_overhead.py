@@ -46,7 +46,6 @@ import copy
 import datetime as dt
 import json
 import math
-import os
 import statistics
 import sys
 import time
@@ -56,7 +55,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from regprune import environment, models, pruning, reparam
+from regprune import environment, models, pruning, reparam, results
 from regprune.losses import CrossEntropy
 from regprune.train import OPTIMIZERS, TrainConfig, parameter_groups, uses_conv
 
@@ -235,15 +234,6 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_json(obj: dict[str, Any], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1, allow_nan=False)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -327,7 +317,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     print(table(rows))
     print(f"({elapsed:.1f} s; {torch.get_num_threads()} threads)")
-    write_json(result, args.out)
+    results.atomic_write_text(args.out, json.dumps(result, indent=1, allow_nan=False) + "\n")
     print(f"wrote {args.out}")
     return result
 

@@ -82,7 +82,7 @@ def test_parameter_groups_exclude_norm_and_bias():
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
-@pytest.mark.parametrize("schedule", ["constant", "cosine", "multistep"])
+@pytest.mark.parametrize("schedule", ["constant", "cosine", "multistep", "inverse"])
 def test_optimizers_and_schedules_run(optimizer, schedule):
     cfg = smoke_config(epochs=2, optimizer=optimizer, schedule=schedule, milestones=[1], lr=0.01)
     run = experiment.execute(cfg, device="cpu")
@@ -91,7 +91,13 @@ def test_optimizers_and_schedules_run(optimizer, schedule):
     if schedule == "constant":
         assert lrs == [0.01, 0.01]
     else:
-        assert lrs[0] == pytest.approx(0.01) and lrs[1] == pytest.approx(0.001 if schedule == "multistep" else 0.005)
+        second = {"multistep": 0.001, "cosine": 0.005, "inverse": 0.005}[schedule]
+        assert lrs[0] == pytest.approx(0.01) and lrs[1] == pytest.approx(second)
+
+
+def test_inverse_schedule_divides_by_the_epoch_number():
+    cfg = TrainConfig(schedule="inverse", epochs=500)
+    assert [cfg.lr_factor(e) for e in (0, 1, 3, 499)] == pytest.approx([1, 1 / 2, 1 / 4, 1 / 500])
 
 
 def test_bf16_and_channels_last_on_cpu_run():

@@ -18,13 +18,14 @@ before any data is read or any training starts.
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from . import augment, counting, data, models, pruning, reparam, switcher  # noqa: F401  (they register hooks)
+from . import augment, counting, data, filter_pruning, models, pruning, reparam, switcher  # noqa: F401  (they register hooks)
 from .hooks import HOOKS
 from .losses import LOSSES, PENALTIES
 from .profiles import check_profile
@@ -98,13 +99,19 @@ def load_data(config: dict[str, Any], data_root: str | Path | None = None) -> da
     return data.load(spec.pop("name"), root=data_root, **spec)
 
 
-def build_model(config: dict[str, Any], num_classes: int | None = None) -> torch.nn.Module:
+def build_model(config: dict[str, Any], num_classes: int | None = None,
+                input_shape: tuple[int, ...] | None = None) -> torch.nn.Module:
     """The model of a run, initialized from the run's seed, with the run's reparameterization
-    (initialized so that the effective weights equal the plain model's)."""
+    (initialized so that the effective weights equal the plain model's).
+
+    ``input_shape`` (of one example): a builder with an ``input_dim`` argument (the FNNs, whose
+    width depends on the data set) gets the product of it unless the config sets ``input_dim``."""
     torch.manual_seed(int(config.get("seed", 0)))
     spec = _spec(config["model"], "model")
     if num_classes is not None:
         spec.setdefault("num_classes", num_classes)
+    if input_shape is not None and "input_dim" in inspect.signature(models.MODELS.get(spec["name"])).parameters:
+        spec.setdefault("input_dim", math.prod(input_shape))
     init = spec.pop("init", "default")
     return reparam.apply(models.reinit(_build(models.MODELS, spec, "model"), init), config.get("reparam"))
 
@@ -131,9 +138,10 @@ def execute(
     cfg = TrainConfig.from_dict(config.get("train"))
     dev = resolve_device(device)
     splits = load_data(config, data_root)
-    model = build_model(config, splits.train.num_classes)
+    model = build_model(config, splits.train.num_classes, splits.train.input_shape)
     loss = _build(LOSSES, config.get("loss", "cross_entropy"), "loss")
     transforms = [_build(augment.TRANSFORMS, t, "transforms") for t in config.get("transforms", [])]
+    augment.bind_num_classes(transforms, splits.train.num_classes)  # mixup's (N, K) targets
     hooks = [_build(HOOKS, h, "hooks") for h in config.get("hooks", [])]
     penalties = [_build(PENALTIES, p, "penalties") for p in config.get("penalties", [])]
     t0 = time.perf_counter()

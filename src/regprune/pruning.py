@@ -11,13 +11,17 @@ below ``theta * std`` of its layer's weights, then adjust only the *non-weight*
 parameters (biases, batch-norm affine; batch-norm running statistics are re-estimated on
 the way) with a short backpropagation pass while the mask holds, and evaluate. Surviving
 weights are never retrained.
+
+Threshold sweep (paper 003, Sharma et al., Section 5.2): after training, each layer gets
+``steps`` thresholds in equal steps from 1e-3 to its own largest ``|w|``; at step k every
+layer is pruned at its own k-th threshold (:func:`threshold_sweep`), with no retraining.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -256,3 +260,125 @@ class SnapshotPruning(Hook):
                 "sweep": rows,
             }
         }
+
+
+# --------------------------------------------------------------------------- threshold sweep (paper 003)
+
+MIN_THRESHOLD = 1e-3  # Section 5.2: "we select a minimum weight threshold of 1e-03"
+
+
+def split_evaluator(splits: Splits, loss: Loss | None = None, *, batch_size: int = 1000,
+                    cfg: TrainConfig | None = None) -> Callable[[nn.Module], dict[str, float]]:
+    """``evaluate_fn(model) -> {val_acc, val_loss, test_acc, test_loss, loss}`` on ``splits``
+    (``loss`` is the validation loss), for :func:`threshold_sweep` and the quantization sweep."""
+
+    def evaluate_fn(model: nn.Module) -> dict[str, float]:
+        val = evaluate(model, splits.val, loss, batch_size=batch_size, cfg=cfg)
+        test = evaluate(model, splits.test, loss, batch_size=batch_size, cfg=cfg)
+        return {"val_acc": val["acc"], "val_loss": val["loss"], "test_acc": test["acc"], "test_loss": test["loss"],
+                "loss": val["loss"]}
+
+    return evaluate_fn
+
+
+def _check_sweep_args(steps: Any, min_threshold: Any, count: Any = "weights") -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"steps={steps!r} is not allowed; it must be an integer >= 1 (paper 003: 50 FNN, 100 CNN)")
+    if isinstance(min_threshold, bool) or not isinstance(min_threshold, (int, float)) or not (
+            math.isfinite(min_threshold) and min_threshold > 0):
+        raise ConfigError(f"min_threshold={min_threshold!r} is not allowed; it must be a finite number > 0")
+    check_choice("count", count, ("weights", "params"))
+
+
+@torch.no_grad()
+def layer_thresholds(model: nn.Module, steps: int, min_threshold: float = MIN_THRESHOLD) -> dict[str, list[float]]:
+    """Per conv/linear layer, ``steps`` thresholds in equal steps from ``min_threshold`` to the
+    layer's largest ``|w|`` (both ends included; a layer whose largest ``|w|`` is below
+    ``min_threshold`` keeps ``min_threshold`` throughout). The last step keeps only each layer's
+    largest weight(s), since weights *below* a threshold are pruned."""
+    _check_sweep_args(steps, min_threshold)
+    out = {}
+    for name, m in weight_layers(model).items():
+        top = max(float(m.weight.detach().abs().max()), float(min_threshold))
+        out[name] = torch.linspace(float(min_threshold), top, steps, dtype=torch.float64).tolist()
+    return out
+
+
+def _nonzero(model: nn.Module, count: str) -> int:
+    """Nonzero conv/linear weights (``"weights"``, the paper's count) or all nonzero effective
+    parameters (``"params"``, biases and norms too), as :mod:`regprune.counting` counts them."""
+    return prunable_count(model)[1] if count == "weights" else counting.count_parameters(model)["nonzero"]
+
+
+def prune_at_step(model: nn.Module, step: int, steps: int, min_threshold: float = MIN_THRESHOLD) -> nn.Module:
+    """A pruned copy of ``model`` at ``step`` (0-based) of :func:`layer_thresholds`: every layer at its
+    own threshold, masks baked into plain weights (``model`` is untouched)."""
+    _check_sweep_args(steps, min_threshold)
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < steps:
+        raise ConfigError(f"step={step!r} is not allowed; it must be an integer in [0, {steps - 1}]")
+    pruned = copy.deepcopy(model)
+    thresholds = {name: t[step] for name, t in layer_thresholds(pruned, steps, min_threshold).items()}
+    return bake(apply_masks(pruned, magnitude_masks(pruned, thresholds)))
+
+
+def threshold_sweep(
+    model: nn.Module,
+    evaluate_fn: Callable[[nn.Module], Mapping[str, float]],
+    steps: int = 50,
+    *,
+    min_threshold: float = MIN_THRESHOLD,
+    count: str = "weights",
+) -> dict[str, Any]:
+    """The post-training pruning sweep of paper 003, Section 5.2 (no retraining).
+
+    The paper divides, per layer, the range from 1e-3 to the layer's largest ``|w|`` into 50
+    (FNN) or 100 (CNN) steps and "loops over these steps and prunes the weights whose absolute
+    magnitude is below the step value"; we read this as all layers pruned together, each at its
+    own k-th threshold (not one layer at a time). ``evaluate_fn(model)`` returns at least
+    ``val_acc`` (see :func:`split_evaluator`). Compression ratio (Section 5.2.4):
+    ``r = nonzero weights before pruning / nonzero weights after`` with ``count="weights"``
+    (conv/linear weights, the paper's "weights"), or all parameters with ``count="params"``.
+
+    Returns ``{"dense": {metrics, nonzero}, "steps": [row per step]}``; each row has ``step``
+    (0-based), ``thresholds`` (per layer), the metrics, ``nonzero_before``, ``nonzero_after``
+    and ``compression``. :func:`pick_step` chooses a step.
+    """
+    _check_sweep_args(steps, min_threshold, count)
+    thresholds = layer_thresholds(model, steps, min_threshold)
+    before = _nonzero(model, count)
+    dense = {**{k: float(v) for k, v in evaluate_fn(model).items()}, "nonzero": before}
+    if "val_acc" not in dense:
+        raise ConfigError(f"evaluate_fn must return a mapping with at least 'val_acc'; got keys {sorted(dense)}")
+    rows = []
+    for k in range(steps):
+        pruned = prune_at_step(model, k, steps, min_threshold)
+        after = _nonzero(pruned, count)
+        rows.append({
+            "step": k,
+            "thresholds": {name: t[k] for name, t in thresholds.items()},
+            **{key: float(v) for key, v in evaluate_fn(pruned).items()},
+            "nonzero_before": before,
+            "nonzero_after": after,
+            "compression": before / after if after else math.inf,
+        })
+    return {"dense": dense, "steps": rows, "count": count, "min_threshold": float(min_threshold)}
+
+
+def pick_step(sweep: dict[str, Any], tolerance_pp: float = 1.0, metric: str = "val_acc") -> dict[str, Any] | None:
+    """The row of the largest step whose ``metric`` (an accuracy in [0, 1]) is at most
+    ``tolerance_pp`` percentage points below the dense model's; None if no step qualifies.
+
+    The paper does not say how it chose the pruned model of its Tables 6-12; its only stated
+    tolerance is the "1% error tolerance" of the quantization search (Fig. 3 caption), and in
+    its Tables 6-8 pruned test accuracy is 0 to 1.0 points (never more) below unpruned, so
+    1.0 by default; the paper probably measured it on the test set, we use validation. The
+    largest qualifying step is taken even if an earlier step fell outside.
+    """
+    if isinstance(tolerance_pp, bool) or not isinstance(tolerance_pp, (int, float)) or not (
+            math.isfinite(tolerance_pp) and tolerance_pp >= 0):
+        raise ConfigError(f"tolerance_pp={tolerance_pp!r} is not allowed; it must be a finite number >= 0")
+    if metric not in sweep["dense"]:
+        raise ConfigError(f"metric={metric!r} is not allowed; choose one of: {sorted(sweep['dense'])}")
+    floor = sweep["dense"][metric] - tolerance_pp / 100
+    ok = [row for row in sweep["steps"] if row[metric] >= floor - 1e-12]
+    return max(ok, key=lambda row: row["step"]) if ok else None

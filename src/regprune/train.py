@@ -4,7 +4,10 @@ Methods plug in as small objects instead of copied loops:
 
 * a **loss** (``regprune.losses``): ``loss(outputs, targets)`` and ``loss.predict(outputs)``;
 * **batch transforms** (``regprune.augment``): ``t(x, y, generator) -> (x, y)``;
-* **penalties**: ``p(model) -> scalar tensor`` added to the loss at every step;
+* **penalties**: ``p(model) -> scalar tensor`` added to the loss at every step, called after
+  that step's training forward; a penalty that needs that forward's activations (e.g.
+  ``vc_bound``) has ``attach(model)``, which :func:`fit` calls once before training so the
+  penalty can register forward hooks on the model;
 * **weight reparameterizations** (``regprune.reparam``) on the model itself: the engine
   decays their effective weight where they ask for it, never decays their own scales,
   and the ``*_modified`` optimizers scale their steps by ``Psi'(v)``;
@@ -37,7 +40,7 @@ from .progress import Progress
 from .registry import ConfigError, Registry, check_choice
 
 OPTIMIZERS = Registry("optimizer")
-SCHEDULES = ("constant", "multistep", "cosine", "plateau")
+SCHEDULES = ("constant", "multistep", "cosine", "plateau", "inverse")
 PRECISIONS = ("fp32", "bf16")
 SELECT = ("val_acc", "val_loss", "last")
 
@@ -121,6 +124,8 @@ class TrainConfig:
             return self.gamma ** sum(epoch >= m for m in self.milestones)
         if self.schedule == "cosine":
             return 0.5 * (1 + math.cos(math.pi * epoch / self.epochs))
+        if self.schedule == "inverse":  # lr / t in epoch t = 1, 2, ... (paper 003's FNNs)
+            return 1.0 / (epoch + 1)
         return 1.0
 
 
@@ -333,6 +338,9 @@ def fit(
     penalties = list(penalties)
     if cfg.weight_decay > 0 and (layers := reparam.effective_decay_layers(model)):
         penalties.append(reparam.EffectiveWeightDecay(cfg.weight_decay, layers))
+    for p in penalties:
+        if hasattr(p, "attach"):
+            p.attach(model)
     for g in optimizer.param_groups:
         g.setdefault("initial_lr", g["lr"])
     state = FitState(model, optimizer, cfg, splits, device, loss=loss, transforms=list(transforms), seed=int(seed))

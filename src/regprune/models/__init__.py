@@ -77,4 +77,4 @@ def default_num_classes(name: str) -> int:
 
 
 # Family modules register on import; they need `register` above, hence the late import.
-from regprune.models import densenet, lenet, mobilenet, resnet, resnet_cifar, vgg, wrn  # noqa: E402,F401
+from regprune.models import densenet, fnn, lenet, mobilenet, quicknet, resnet, resnet_cifar, vgg, wrn  # noqa: E402,F401
