@@ -146,12 +146,18 @@ def test_fc_counts_in_the_run_summary():
 def test_switcher_grids():
     cpu = chapters.configs("switcher_network", "cpu")
     cells = [sn.describe(c) for c in cpu]
-    assert len(cpu) == 19 and {d["method"] for d in cells} == set(sn.METHODS)
+    assert len(cpu) == 20 and {d["method"] for d in cells} == set(sn.METHODS)
     for c in cpu:
         experiment.validate(c)
         t = c["train"]
-        assert (t["optimizer"], t["lr"], t["batch_size"], t["schedule"]) == ("sgd", 0.1, 64, "plateau")
+        lr = 0.01 if c["model"]["name"] == "lenet5" else 0.1  # LeNet-5-Caffe diverges at the paper's 0.1
+        assert (t["optimizer"], t["lr"], t["batch_size"], t["schedule"]) == ("sgd", lr, 64, "plateau")
         assert (c.get("reparam") is None) == (c["hooks"] == [])
+    # every main SNN run learns its gates at SNN_LR; the one ablation at the paper's 0.1
+    variants = [(d["variant"], sn.snn_lr(c)) for d, c in zip(cells, cpu) if d["method"] != "dense"]
+    assert sorted(v for v, _ in variants).count("main") == 12
+    assert all(lr == pytest.approx(sn.SNN_LR) for v, lr in variants if v == "main")
+    assert [v for v, _ in variants if v != "main"] == ["snn_lr=0.1", "tnn_first"]
     assert chapters.configs("switcher_network_cifar", "cpu") == []
     paper = chapters.configs("switcher_network_cifar", "paper")
     assert len(paper) == (4 + 3) * 3 * 3
