@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
-import json
 import statistics
 import sys
 import time
@@ -51,7 +50,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from regprune import counting, environment, filter_pruning, models, results
+from common import finish
+from regprune import counting, environment, filter_pruning, models
 
 SEED = 0
 NUM_CLASSES = 10
@@ -272,11 +272,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "columns": COLUMNS,
         "rows": rows,
     }
-    print(table(rows))
-    print(f"({elapsed:.1f} s; {torch.get_num_threads()} threads)")
-    results.atomic_write_text(args.out, json.dumps(result, indent=1, allow_nan=False) + "\n")
-    print(f"wrote {args.out}")
-    return result
+    return finish(result, table(rows), elapsed, args.out)
 
 
 if __name__ == "__main__":

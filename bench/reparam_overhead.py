@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
-import json
 import math
 import statistics
 import sys
@@ -55,7 +54,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from regprune import environment, models, pruning, reparam, results
+from common import finish
+from regprune import environment, models, pruning, reparam
 from regprune.losses import CrossEntropy
 from regprune.train import OPTIMIZERS, TrainConfig, parameter_groups, uses_conv
 
@@ -315,11 +315,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "columns": COLUMNS,
         "rows": rows,
     }
-    print(table(rows))
-    print(f"({elapsed:.1f} s; {torch.get_num_threads()} threads)")
-    results.atomic_write_text(args.out, json.dumps(result, indent=1, allow_nan=False) + "\n")
-    print(f"wrote {args.out}")
-    return result
+    return finish(result, table(rows), elapsed, args.out)
 
 
 if __name__ == "__main__":

@@ -142,25 +142,17 @@ def quantization_grid(
     return df
 
 
-def quantization_sweep(
-    model: nn.Module,
-    evaluate_fn: Callable[[nn.Module], Mapping[str, float]],
-    totals: Iterable[int] = range(16, 1, -1),
-    fracs: Iterable[int] = range(3, 16),
-    *,
-    rounding: str = "nearest",
-    margin_of: str = "all",
-    allow_frac_ge_total: bool = False,
-) -> pd.DataFrame:
+def quantization_sweep(model: nn.Module, evaluate_fn: Callable[[nn.Module], Mapping[str, float]],
+                       *grid_args: Any, **grid_options: Any) -> pd.DataFrame:
     """For each total bit width, the fraction bits with the best validation accuracy (ties: the
     first in ``fracs`` order), one row per total in ``totals`` order: ``total_bits, frac_bits,
     val_acc, test_acc, margin, loss`` (+ any other metric ``evaluate_fn`` returns).
 
     A total with no valid fraction width (with the defaults: totals 2 and 3, since fractions
-    start at 3 and must stay below the total) gets no row. See :func:`quantization_grid`.
+    start at 3 and must stay below the total) gets no row. The other arguments (``totals``,
+    ``fracs``, ``rounding``, ``margin_of``, ``allow_frac_ge_total``) are :func:`quantization_grid`'s.
     """
-    grid = quantization_grid(model, evaluate_fn, totals, fracs, rounding=rounding, margin_of=margin_of,
-                             allow_frac_ge_total=allow_frac_ge_total)
+    grid = quantization_grid(model, evaluate_fn, *grid_args, **grid_options)
     if grid.empty:
         return grid
     best = grid.loc[grid.groupby("total_bits", sort=False)["val_acc"].idxmax()]

@@ -91,9 +91,8 @@ def flops_pruning(profile: str, seeds: Sequence[int] | None) -> list[dict[str, A
 
 def method_of(config: dict[str, Any]) -> str:
     names = {t["name"] for t in config["transforms"]} | {h["name"] for h in config["hooks"]}
-    reg = "mixup" if "mixup" in names else "cutout" if "cutout" in names else None
-    pruned = "soft_filter_pruning" in names
-    return {(None, False): "control", (None, True): "pruning"}.get((reg, pruned)) or (f"{reg}_pruning" if pruned else reg)
+    parts = [n for n in ("mixup", "cutout") if n in names] + (["pruning"] if "soft_filter_pruning" in names else [])
+    return "_".join(parts) or "control"
 
 
 def describe(config: dict[str, Any]) -> dict[str, Any]:

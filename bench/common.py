@@ -1,0 +1,19 @@
+"""What every benchmark script does at the end: print its table, write its JSON atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from regprune import results
+
+
+def finish(result: dict[str, Any], table: str, elapsed: float, out: Path) -> dict[str, Any]:
+    print(table)
+    print(f"({elapsed:.1f} s; {torch.get_num_threads()} threads)")
+    results.atomic_write_text(out, json.dumps(result, indent=1, allow_nan=False) + "\n")
+    print(f"wrote {out}")
+    return result
