@@ -17,13 +17,17 @@ $(STAMP): requirements.txt pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 --durations=15 tests
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=15 tests
 
 book: $(STAMP)
 	$(VENV)/bin/regprune book --profile $(PROFILE)
 
 notebooks: $(STAMP)
 	$(VENV)/bin/regprune sync-notebooks
+
+bench: $(STAMP)  # about 7 minutes on 2 cores; the end-to-end part needs $$REGPRUNE_DATA with MNIST
+	$(PY) bench/throughput.py
+	$(PY) bench/reparam_overhead.py
 
 bench-reparam: $(STAMP)
 	$(PY) bench/reparam_overhead.py

@@ -36,3 +36,14 @@ def smoke_config(**train) -> dict:
         "loss": {"name": "cross_entropy"},
         "train": {"epochs": 3, "batch_size": 64, "lr": 0.05, "schedule": "cosine", "weight_decay": 1e-4, **train},
     }
+
+
+def fake_store(results_dir, configs, val_acc) -> None:
+    """Store completed records with the validation accuracy ``val_acc(config)`` (no training):
+    enough for a staged grid to take its next step."""
+    from regprune import results
+
+    store = results.ResultStore(results_dir)
+    for c in configs:
+        store.save({"config": c, "key": results.run_key(c), "status": "completed",
+                    "metrics": {"val_acc": val_acc(c), "test_acc": 0.5}})

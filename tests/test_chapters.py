@@ -50,16 +50,9 @@ def test_unknown_chapter_and_profile_are_named():
 
 # ---------------------------------------------------------------- weight compander (paper 001)
 
+from conftest import fake_store  # noqa: E402
 from regprune import results  # noqa: E402
 from regprune.chapters import weight_compander as wc  # noqa: E402
-
-
-def _fake_store(tmp_path, configs, val_acc):
-    """Store completed records with the given validation accuracy per config (no training)."""
-    store = results.ResultStore(tmp_path)
-    for c in configs:
-        store.save({"config": c, "key": results.run_key(c), "status": "completed",
-                    "metrics": {"val_acc": val_acc(c), "test_acc": 0.5}})
 
 
 def test_weight_compander_mnist_grid_is_staged_on_the_search(tmp_path):
@@ -74,7 +67,7 @@ def test_weight_compander_mnist_grid_is_staged_on_the_search(tmp_path):
     assert not any(d["method"] == "wc" and d["seed"] > 0 for d in cells)  # not until the search is stored
     # the search finds a = 0.75, b = 0.5 best on validation for LeNet-300-100; ties go to the first in grid order
     best = {"a": 0.75, "b": 0.5}
-    _fake_store(tmp_path, search300, lambda c: 0.99 if c["reparam"]["a"] == 0.75 and c["reparam"]["b"] in (0.5, 1.0) else 0.9)
+    fake_store(tmp_path, search300, lambda c: 0.99 if c["reparam"]["a"] == 0.75 and c["reparam"]["b"] in (0.5, 1.0) else 0.9)
     after = chapters.configs("weight_compander", "cpu", results_dir=tmp_path)
     new = [c for c in after if c not in before]
     assert [c["seed"] for c in new] == [1, 2]

@@ -1,4 +1,8 @@
-"""Every notebook executes with papermill in the smoke profile, and the whole book builds with -W."""
+"""Every notebook executes with papermill in the smoke profile, and the whole book builds with -W.
+
+The notebooks execute once, into one build folder shared by this module, and the book is built
+from those executed notebooks: the tests are one xdist group (``--dist loadgroup``), so they run
+in order in one worker while the other worker takes the rest of the suite."""
 
 import json
 
@@ -10,6 +14,18 @@ from regprune import book, chapters
 from conftest import REPO
 
 NOTEBOOKS = book.notebooks(REPO) + chapters.drafts()  # drafts are out of the book, not out of the tests
+# notebook -> its chapters; a notebook with none (the benchmarks appendix) trains nothing
+CHAPTERS_OF = {name: [c for c in chapters.CHAPTERS.names() if chapters.CHAPTERS.meta(c)["notebook"] == name]
+               for name in NOTEBOOKS}
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("book") / "_build"
+
+
+def smoke_params(build_dir):
+    return {"results_dir": str(build_dir.parent / "results")}
 
 
 def test_there_are_notebooks_and_they_are_committed_clean():
@@ -20,8 +36,10 @@ def test_there_are_notebooks_and_they_are_committed_clean():
         assert not any(c.get("outputs") for c in code), f"{name} is committed with outputs"
         assert any("parameters" in c["metadata"].get("tags", []) for c in code), f"{name} has no parameters cell"
         params = book.notebook_parameters(name, REPO)
-        for required in ("profile", "device", "data_root", "results_dir", "seeds", "recompute"):
+        required_params = ("profile", "device", "data_root", "results_dir", "seeds", "recompute")
+        for required in required_params if CHAPTERS_OF[name] else ("profile", "results_dir"):
             assert required in params, f"{name} lacks parameter {required}"
+    assert "benchmarks" in NOTEBOOKS and not CHAPTERS_OF["benchmarks"]
 
 
 def test_install_cells_match_config():
@@ -33,24 +51,35 @@ def test_install_cells_match_config():
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("book")
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_executes_in_smoke_profile(name, tmp_path):
-    out = book.run(name, profile="smoke", params={"results_dir": str(tmp_path / "results")}, build_dir=tmp_path, root=REPO)
+def test_notebook_executes_in_smoke_profile(name, build_dir):
+    out = book.run(name, profile="smoke", params=smoke_params(build_dir), build_dir=build_dir, root=REPO)
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs), "no figure"
-    assert list((tmp_path / "tables" / name).glob("*.csv")), "no table saved as CSV"
-    assert list((tmp_path / "results").rglob("*.json")), "no run stored"
+    assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
+    for chapter in CHAPTERS_OF[name]:
+        assert list((build_dir.parent / "results" / chapter / "smoke").glob("*.json")), f"no run of {chapter} stored"
 
 
 @pytest.mark.slow
-def test_book_builds_with_warnings_as_errors(tmp_path):
-    build = tmp_path / "_build"
-    index = book.build(profile="smoke", params={"results_dir": str(tmp_path / "results")}, build_dir=build, root=REPO)
+@pytest.mark.xdist_group("book")
+def test_book_builds_with_warnings_as_errors(build_dir):
+    for name in book.notebooks(REPO):  # run alone, this test executes what the tests above would have
+        if not (build_dir / book.STAGE / "notebooks" / f"{name}.ipynb").exists():
+            book.run(name, profile="smoke", params=smoke_params(build_dir), build_dir=build_dir, root=REPO)
+    index = book.build(profile="smoke", params=smoke_params(build_dir), build_dir=build_dir, root=REPO, execute=False)
     assert "book/intro.html" in (index / "index.html").read_text()  # the root page redirects to the intro
     assert "Regularization, pruning and sparsity" in (index / "book" / "intro.html").read_text()
     page = (index / "notebooks" / "quickstart.html").read_text()
     assert "LeNet-300-100" in page and "<img" in page
     assert "colab.research.google.com" in page  # the launch button
-    assert (build / "tables" / "quickstart" / "accuracy_per_seed.csv").exists()
+    assert (build_dir / "tables" / "quickstart" / "accuracy_per_seed.csv").exists()
+    assert (index / "notebooks" / "benchmarks.html").exists()
+
+
+def test_build_without_execution_names_the_missing_notebook(tmp_path):
+    with pytest.raises(FileNotFoundError, match="quickstart"):
+        book.build(profile="smoke", build_dir=tmp_path / "_build", root=REPO, execute=False)

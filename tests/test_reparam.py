@@ -210,6 +210,22 @@ def test_baking_leaves_outputs_unchanged(spec):
         assert torch.allclose(model(x), before, atol=1e-5)
 
 
+def test_baking_a_copy_leaves_the_original_parametrized():
+    """torch's deep copies share one generated class; baking a copy must not strip the original
+    (the pruning and quantization sweeps bake copies of a compander network, one per setting)."""
+    import copy
+
+    model = reparam.apply(models.build("lenet300"), {"name": "compander", "a": 1.0, "b": 0.5})
+    x = torch.randn(4, 1, 28, 28)
+    with torch.no_grad():
+        before = model(x)
+        for _ in range(2):
+            baked = reparam.bake(copy.deepcopy(model))
+            assert torch.allclose(baked(x), before, atol=1e-5)
+        assert all(parametrize.is_parametrized(m, "weight") for m in model.modules() if isinstance(m, nn.Linear))
+        assert torch.equal(model(x), before)
+
+
 def tiny_splits_mnist() -> Splits:
     g = torch.Generator().manual_seed(0)
     ds = ArrayDataset(torch.randn(32, 1, 28, 28, generator=g), torch.randint(0, 10, (32,), generator=g), 10)

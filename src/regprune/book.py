@@ -123,15 +123,22 @@ def build(
     params: dict[str, Any] | None = None,
     build_dir: str | Path | None = None,
     root: Path | None = None,
+    execute: bool = True,
 ) -> Path:
-    """Run every notebook, then build the site with ``-W``; return the folder of index.html."""
+    """Run every notebook, then build the site with ``-W``; return the folder of index.html.
+
+    ``execute=False`` builds from notebooks :func:`run` already executed into ``build_dir``
+    (the tests execute each notebook once, in parallel, then build from them)."""
     root = root or paths.repo_root()
     build = paths.build_root(build_dir).resolve()
     names = notebooks(root)
     for name in names:  # check everything before executing anything
         check_parameters(name, {"profile": profile, **(params or {})}, root)
+        staged = build / STAGE / "notebooks" / f"{name}.ipynb"
+        if not execute and not staged.exists():
+            raise FileNotFoundError(f"execute=False, but notebook {name!r} was not executed into {staged}")
     src = stage(build, root)
-    for name in names:
+    for name in names if execute else []:
         print(f"executing notebooks/{name}.ipynb (profile {profile})", flush=True)
         run(name, profile=profile, params=params, build_dir=build, root=root)
     # jupyter-book writes <path-output>/_build/html; aim it so that lands on <build>/html.

@@ -180,6 +180,7 @@ def snapshot_prune(
     bake(model)
     counts = counting.count_parameters(model)
     weights, nonzero_weights = prunable_count(model)
+    macs = counting.count_macs(model, tuple(splits.train.input_shape))
     return {
         "theta_conv": theta_conv,
         "theta_fc": theta_fc,
@@ -189,6 +190,7 @@ def snapshot_prune(
         "nonzero_params": counts["nonzero"],
         "weights": weights,
         "nonzero_weights": nonzero_weights,
+        "macs_nonzero": macs["nonzero"],
         "layers": {
             name: {"threshold": thresholds[name], "kept": int(torch.count_nonzero(m.weight)), "size": m.weight.numel()}
             for name, m in weight_layers(model).items()
@@ -328,6 +330,7 @@ def threshold_sweep(
     *,
     min_threshold: float = MIN_THRESHOLD,
     count: str = "weights",
+    input_shape: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
     """The post-training pruning sweep of paper 003, Section 5.2 (no retraining).
 
@@ -341,12 +344,16 @@ def threshold_sweep(
 
     Returns ``{"dense": {metrics, nonzero}, "steps": [row per step]}``; each row has ``step``
     (0-based), ``thresholds`` (per layer), the metrics, ``nonzero_before``, ``nonzero_after``
-    and ``compression``. :func:`pick_step` chooses a step.
+    and ``compression``; with ``input_shape`` (of one example) also ``macs_nonzero``, the
+    multiply-accumulates over nonzero weights. :func:`pick_step` chooses a step.
     """
     _check_sweep_args(steps, min_threshold, count)
     thresholds = layer_thresholds(model, steps, min_threshold)
     before = _nonzero(model, count)
     dense = {**{k: float(v) for k, v in evaluate_fn(model).items()}, "nonzero": before}
+    sparse_macs = (lambda m: {"macs_nonzero": counting.count_macs(m, input_shape)["nonzero"]}) if input_shape else (
+        lambda m: {})
+    dense.update(sparse_macs(model))
     if "val_acc" not in dense:
         raise ConfigError(f"evaluate_fn must return a mapping with at least 'val_acc'; got keys {sorted(dense)}")
     rows = []
@@ -360,6 +367,7 @@ def threshold_sweep(
             "nonzero_before": before,
             "nonzero_after": after,
             "compression": before / after if after else math.inf,
+            **sparse_macs(pruned),
         })
     return {"dense": dense, "steps": rows, "count": count, "min_threshold": float(min_threshold)}
 
@@ -382,3 +390,47 @@ def pick_step(sweep: dict[str, Any], tolerance_pp: float = 1.0, metric: str = "v
     floor = sweep["dense"][metric] - tolerance_pp / 100
     ok = [row for row in sweep["steps"] if row[metric] >= floor - 1e-12]
     return max(ok, key=lambda row: row["step"]) if ok else None
+
+
+@HOOKS.register("threshold_sweep")
+class ThresholdSweepHook(Hook):
+    """Paper 003's post-training analysis of the selected network, stored in the run's extras.
+
+    ``threshold_sweep``: :func:`threshold_sweep` over ``steps`` thresholds per layer and the
+    step :func:`pick_step` chooses on validation within ``tolerance_pp`` points. With
+    ``quantize``, ``quantization``: the fixed-point sweep (:func:`regprune.quantize.quantization_sweep`,
+    fraction bits chosen on validation) of the trained network and of the pruned one.
+    """
+
+    def __init__(self, steps: int = 50, tolerance_pp: float = 1.0, min_threshold: float = MIN_THRESHOLD,
+                 quantize: bool = True, totals: Sequence[int] = tuple(range(16, 1, -1)),
+                 fracs: Sequence[int] = tuple(range(3, 16))):
+        _check_sweep_args(steps, min_threshold)
+        pick_step({"dense": {"val_acc": 1.0}, "steps": []}, tolerance_pp)  # checks tolerance_pp
+        check_choice("threshold_sweep.quantize", quantize, (True, False))
+        self.steps, self.tolerance_pp, self.min_threshold = steps, float(tolerance_pp), float(min_threshold)
+        self.quantize, self.totals, self.fracs = quantize, [int(t) for t in totals], [int(f) for f in fracs]
+
+    @torch.no_grad()
+    def on_fit_end(self, state: FitState) -> dict[str, Any]:
+        if state.status != "completed":
+            return {}
+        model = copy.deepcopy(state.model).to(memory_format=torch.contiguous_format).eval()
+        evaluate_fn = split_evaluator(state.splits, state.loss, cfg=state.cfg)
+        sweep = threshold_sweep(model, evaluate_fn, self.steps, min_threshold=self.min_threshold,
+                                input_shape=tuple(state.splits.train.input_shape))
+        picked = pick_step(sweep, self.tolerance_pp)
+        rows = [{k: v for k, v in row.items() if k != "thresholds"} for row in sweep["steps"]]
+        out: dict[str, Any] = {"threshold_sweep": {
+            "dense": sweep["dense"], "steps": rows, "tolerance_pp": self.tolerance_pp,
+            "min_threshold": self.min_threshold, "picked": picked,
+        }}
+        if self.quantize:
+            from .quantize import quantization_sweep
+
+            pruned = prune_at_step(model, picked["step"], self.steps, self.min_threshold) if picked else model
+            out["quantization"] = {
+                which: quantization_sweep(net, evaluate_fn, self.totals, self.fracs).to_dict("records")
+                for which, net in (("trained", model), ("pruned", pruned))
+            }
+        return out

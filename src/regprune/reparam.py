@@ -253,9 +253,15 @@ def apply(model: nn.Module, spec: Any) -> nn.Module:
 
 def bake(model: nn.Module) -> nn.Module:
     """Replace every parametrized tensor by its current value (in place): plain weights, the same
-    outputs, the inference cost of the standard network."""
+    outputs, the inference cost of the standard network.
+
+    ``copy.deepcopy`` of a parametrized module shares torch's generated ``Parametrized<Layer>``
+    class, and removing a parametrization deletes the property from that class: baking a copy
+    would break the original (and every other copy). Each module gets its own class first."""
     for module in list(model.modules()):
         if parametrize.is_parametrized(module):
+            cls = type(module)
+            module.__class__ = type(cls.__name__, cls.__bases__, dict(cls.__dict__))
             for name in list(module.parametrizations):
                 parametrize.remove_parametrizations(module, name, leave_parametrized=True)
     return model

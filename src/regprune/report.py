@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -311,3 +312,61 @@ def verdict_summary(claims: pd.DataFrame, labels: dict[str, str] | None = None) 
         lines.append(f"* **{claim}** ({part['metric'].iloc[0]}, difference = claimed method minus baseline): "
                      f"{counts} of {len(part)} comparisons. {detail}.")
     return "\n".join(lines)
+
+
+def tsne_silhouette(tsne: dict[str, Any]) -> float:
+    """Silhouette score of a stored 2-D t-SNE map (hook ``tsne_embedding``) by class: higher means
+    tighter, better separated classes; NaN with fewer than two classes."""
+    from sklearn.metrics import silhouette_score  # lazy: only t-SNE pages need scikit-learn
+
+    y = np.asarray(tsne["labels"])
+    return float(silhouette_score(np.asarray(tsne["coords"]), y)) if len(set(y.tolist())) > 1 else float("nan")
+
+
+def tsne_panels(maps: Sequence[tuple[str, dict[str, Any]]], *, title: str) -> plt.Figure:
+    """One scatter panel per stored t-SNE map (``(label, extras["tsne"])``), coloured by class,
+    with its silhouette score in the panel's title."""
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.2 * len(maps), 3.4), squeeze=False)
+    for ax, (label, tsne) in zip(axes[0], maps):
+        xy = np.asarray(tsne["coords"])
+        ax.scatter(xy[:, 0], xy[:, 1], c=tsne["labels"], cmap="tab10", s=5)
+        ax.set(title=f"{label}\nsilhouette {tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+AXES = {"nonzero_weights": "nonzero weights", "macs": "MACs per example (nonzero weights)",
+        "bits": "weight bits (nonzero weights x bits per weight)"}
+
+
+def pareto_figure(points: pd.DataFrame, *, x: str, panel: str, hue: str, title: str,
+                  labels: dict[str, str] | None = None, y: str = "test_error_%") -> plt.Figure:
+    """Error against size: one panel per ``panel`` value, one point cloud per ``hue`` value
+    (seed spread as vertical bars, from :func:`regprune.sweeps.mean_points`), and the panel's
+    Pareto front (:func:`regprune.sweeps.pareto_front`) as a black step line."""
+    from .sweeps import pareto_front
+
+    labels = labels or {}
+    colors = {v: f"C{i % 10}" for i, v in enumerate(dict.fromkeys(points[hue]))}
+    markers = {v: "os^Dv<>pP*"[i // 10 % 10] for i, v in enumerate(dict.fromkeys(points[hue]))}
+    fig, axes = panels(points, panel, title=title, width=6.0, height=4.6)
+    for value, ax in axes.items():
+        part = points[(points[panel] == value) & points[x].notna() & (points[x] > 0)]
+        for name, group in part.groupby(hue, sort=False):
+            ax.errorbar(group[x], group[y], yerr=group.get(f"{y}_std"), fmt=markers[name], ms=4, alpha=0.7,
+                        color=colors[name], elinewidth=0.6, label=labels.get(name, str(name)))
+        front = part[pareto_front(part, x, y)].sort_values(x)
+        ax.step(front[x], front[y], where="post", color="black", lw=1, label="Pareto front")
+        ax.set(xscale="log", yscale="log", xlabel=AXES.get(x, x) + " (log scale)", ylabel="test error (%, log scale)",
+               title=labels.get(value, str(value)))
+        log_labels(ax.yaxis)
+        ax.grid(alpha=0.3, which="both")
+    legend = {}
+    for ax in axes.values():
+        for handle, name in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(name, handle)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=4, fontsize=8, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    return fig
+

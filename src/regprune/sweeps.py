@@ -118,3 +118,120 @@ def histogram_frame(records: Iterable[dict[str, Any]], coords: Coords,
         ident = {**coords(r["config"]), "key": r["key"]}
         rows.extend({**ident, "w": c, "density": d} for c, d in zip((edges[:-1] + edges[1:]) / 2, density))
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- paper 003's threshold sweep
+
+def threshold_frame(records: Iterable[dict[str, Any]], coords: Coords) -> pd.DataFrame:
+    """One row per run with a ``threshold_sweep`` (hook of that name): accuracies in percent of
+    the trained network and of the pruned one picked on validation, and its compression ratio
+    (1 where no step kept validation accuracy within the tolerance)."""
+    rows = []
+    for r in _completed(records):
+        sweep = r.get("extras", {}).get("threshold_sweep")
+        if not sweep:
+            continue
+        dense, picked = sweep["dense"], sweep["picked"] or {**sweep["dense"], "step": None, "compression": 1.0,
+                                                            "nonzero_after": sweep["dense"]["nonzero"]}
+        rows.append({**coords(r["config"]), "seed": r["config"]["seed"], "key": r["key"],
+                     "val_acc_%": 100 * dense["val_acc"], "test_acc_%": 100 * dense["test_acc"],
+                     "pruned_val_acc_%": 100 * picked["val_acc"], "pruned_test_acc_%": 100 * picked["test_acc"],
+                     "compression": picked["compression"], "step": picked["step"],
+                     "nonzero_before": dense["nonzero"], "nonzero_after": picked["nonzero_after"],
+                     "best_epoch": r["metrics"].get("best_epoch"), "wall_time_s": r.get("wall_time_s")})
+    return pd.DataFrame(rows)
+
+
+def threshold_steps_frame(records: Iterable[dict[str, Any]], coords: Coords) -> pd.DataFrame:
+    """One row per run and step of its ``threshold_sweep``: accuracies in percent and compression."""
+    rows = []
+    for r in _completed(records):
+        sweep = r.get("extras", {}).get("threshold_sweep")
+        ident = {**coords(r["config"]), "seed": r["config"]["seed"], "key": r["key"]} if sweep else {}
+        rows.extend({**ident, "step": s["step"], "val_acc_%": 100 * s["val_acc"], "test_acc_%": 100 * s["test_acc"],
+                     "compression": s["compression"], "nonzero_after": s["nonzero_after"]}
+                    for s in (sweep or {}).get("steps", []))
+    return pd.DataFrame(rows)
+
+
+def quantization_frame(records: Iterable[dict[str, Any]], coords: Coords) -> pd.DataFrame:
+    """One row per run, network (``trained`` or ``pruned``) and total bit width of its stored
+    quantization sweep: the fraction bits chosen on validation, accuracies in percent, margin, loss."""
+    rows = []
+    for r in _completed(records):
+        quant = r.get("extras", {}).get("quantization") or {}
+        ident = {**coords(r["config"]), "seed": r["config"]["seed"], "key": r["key"]}
+        for network, sweep in quant.items():
+            rows.extend({**ident, "network": network, "total_bits": q["total_bits"], "frac_bits": q["frac_bits"],
+                         "val_acc_%": 100 * q["val_acc"], "test_acc_%": 100 * q["test_acc"],
+                         "margin": q["margin"], "loss": q["loss"]} for q in sweep)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- one bench: every operating point
+
+POINT_COLUMNS = ["source", "setting", "val_error_%", "test_error_%", "nonzero_weights", "macs", "bits"]
+
+
+def operating_points(records: Iterable[dict[str, Any]], coords: Coords, float_bits: int = 32) -> pd.DataFrame:
+    """Every network a run yields, one row each, on common axes: the trained network (``dense``),
+    each snapshot-pruning setting (``snapshot``, hook ``snapshot_pruning``), each threshold-sweep
+    step (``threshold``) and each fixed-point width of the trained and of the pruned network
+    (``quantized``, ``quantized_pruned``), from hook ``threshold_sweep``.
+
+    Size is counted three ways: ``nonzero_weights`` (conv and linear weights), ``macs`` (per
+    example, over nonzero weights) and ``bits`` = nonzero weights x bits per weight
+    (``float_bits`` unquantized). Errors in percent; validation beside test, so that a choice can
+    be made on validation.
+    """
+    rows = []
+    for r in _completed(records):
+        ident = {**coords(r["config"]), "seed": r["config"]["seed"], "key": r["key"]}
+        extras = r.get("extras", {})
+        sweep = extras.get("threshold_sweep")
+        dense_nonzero = sweep["dense"]["nonzero"] if sweep else None
+
+        def point(source, setting, val_acc, test_acc, nonzero, macs, bits_per_weight=float_bits):
+            rows.append({**ident, "source": source, "setting": setting, "val_error_%": 100 * (1 - val_acc),
+                         "test_error_%": 100 * (1 - test_acc), "nonzero_weights": nonzero, "macs": macs,
+                         "bits": None if nonzero is None else nonzero * bits_per_weight})
+
+        point("dense", "", r["metrics"]["val_acc"], r["metrics"]["test_acc"], dense_nonzero, r["counts"]["macs"]["nonzero"])
+        for s in (extras.get("pruning") or {}).get("sweep", []):
+            point("snapshot", f"k={s['k']}", s["val_acc"], s["test_acc"], s["nonzero_weights"], s.get("macs_nonzero"))
+        if not sweep:
+            continue
+        for s in sweep["steps"]:
+            point("threshold", f"step={s['step']}", s["val_acc"], s["test_acc"], s["nonzero_after"], s.get("macs_nonzero"))
+        picked = sweep["picked"] or {**sweep["dense"], "nonzero_after": dense_nonzero}
+        nets = {"trained": (dense_nonzero, sweep["dense"].get("macs_nonzero")),
+                "pruned": (picked["nonzero_after"], picked.get("macs_nonzero"))}
+        for network, quant in (extras.get("quantization") or {}).items():
+            nonzero, macs = nets[network]
+            for q in quant:
+                point("quantized" if network == "trained" else "quantized_pruned", f"{q['total_bits']} bits",
+                      q["val_acc"], q["test_acc"], nonzero, macs, q["total_bits"])
+    return pd.DataFrame(rows)
+
+
+def pareto_front(frame: pd.DataFrame, x: str, y: str) -> pd.Series:
+    """True for the rows no other row beats on both ``x`` and ``y`` (both lower-is-better, one
+    strictly): the Pareto front of size against error."""
+    order = frame.sort_values([x, y]).index
+    best, front = float("inf"), pd.Series(False, index=frame.index)
+    for i in order:
+        if frame.at[i, y] < best:
+            front[i], best = True, frame.at[i, y]
+    return front
+
+
+def mean_points(points: pd.DataFrame, by: Iterable[str] = ("model", "method", "source", "setting")) -> pd.DataFrame:
+    """:func:`operating_points` averaged over seeds: one row per ``by``, with the seed spread of
+    the test error (``test_error_%_std``), the number of seeds, and validation error beside it."""
+    by = list(by)
+    numeric = ["val_error_%", "test_error_%", "nonzero_weights", "macs", "bits"]
+    grouped = points.groupby(by, sort=False)
+    out = grouped[numeric].mean()
+    out["test_error_%_std"] = grouped["test_error_%"].std()
+    out["seeds"] = grouped["seed"].nunique()
+    return out.reset_index()

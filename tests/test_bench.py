@@ -1,0 +1,33 @@
+"""The throughput benchmark runs end to end in its quick form and writes what the book's appendix
+reads. No timing is asserted: speeds are the benchmark's output, not a test's condition."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO
+
+
+def test_throughput_quick_writes_every_figure_the_appendix_reads(tmp_path):
+    out = tmp_path / "throughput.json"
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "throughput.py"), "--quick", "--threads", "1",
+                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert set(result["matmul"]["flops_per_s"]) == {"float32", "bfloat16"}
+    rows = {r["loop"]: r for r in result["rows"]}
+    assert set(rows) == {"engine", "reference"} and {r["model"] for r in rows.values()} == {"lenet300"}
+    assert rows["reference"]["speedup_vs_reference"] == 1.0
+    for r in rows.values():
+        assert r["samples_per_s"] > 0 and r["peak_rss_mb"] > 0 and r["macs_per_sample"] == 266200
+        assert r["gflops_per_s"] * 1e9 == pytest.approx(6 * r["macs_per_sample"] * r["samples_per_s"])
+    assert result["end_to_end"] == {"skipped": "--no-end-to-end or --quick"}
+    top = result["profiles"]["lenet300"]
+    assert top and sum(op["self_cpu_share"] for op in top) <= 1 + 1e-9
+    chapters = {c["chapter"]: c for c in result["projection"]["chapters"]}
+    assert chapters["quickstart"]["train_samples"] == 3 * 20 * 55000 and not chapters["quickstart"]["lower_bound"]
+    assert chapters["weight_compander"]["lower_bound"]  # staged: its later runs appear after the search
+    assert result["environment"]["torch"] and result["environment"]["torch_threads"] == 1
