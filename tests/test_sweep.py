@@ -115,6 +115,7 @@ def test_a_failing_run_is_reported_and_the_others_finish(backend, request, tmp_p
     assert code == 1
     assert f"{key} seed=99 FAILED ConfigError: weight_stats.layers: unknown layer(s) ['no_such_layer']" in out
     assert f"failed: {key} seed=99: ConfigError" in out and "2 trained, 1 failed" in out
+    assert "Traceback" in out and "on_fit_start" in out  # where it raised, for the one who fixes it
     found, missing = results.stored([*good, bad], tmp_path)
     assert [r["seed"] for r in found] == [0, 1] and missing == [bad]
 

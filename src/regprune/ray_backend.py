@@ -59,6 +59,6 @@ class RayBackend:
             try:
                 outcome = ray.get(ready)
             except Exception as err:  # the task itself died (worker killed, out of memory, node lost)
-                outcome = Outcome(config, error=f"{type(err).__name__}: {err}", trained=True)
+                outcome = Outcome(config, error=f"{type(err).__name__}: {err}")
             self.running = min(len(pending), slots)
             yield outcome

@@ -26,9 +26,8 @@ class Outcome:
 
     config: dict[str, Any]
     record: dict[str, Any] | None = None
-    error: str | None = None  # "ErrorType: message"; the traceback goes to ``details``
-    details: str = ""
-    trained: bool = False  # False: loaded from the store
+    error: str | None = None  # "ErrorType: message"
+    details: str = ""  # the traceback, reported once the sweep ends
 
     @property
     def key(self) -> str:
@@ -40,8 +39,8 @@ def execute(config: dict[str, Any], **run_kwargs: Any) -> Outcome:
     try:
         record = results.run_or_load(config, **run_kwargs)
     except Exception as err:  # any run's bug or bad data must not stop the other runs
-        return Outcome(config, error=f"{type(err).__name__}: {err}", details=traceback.format_exc(), trained=True)
-    return Outcome(config, record=record, trained=True)
+        return Outcome(config, error=f"{type(err).__name__}: {err}", details=traceback.format_exc())
+    return Outcome(config, record=record)
 
 
 class Backend(Protocol):
@@ -149,6 +148,8 @@ def sweep(grid: Callable[[], list[dict[str, Any]]], *, label: str, backend: str 
 
     ``run_kwargs`` go to :func:`regprune.results.run_or_load` (device, data_root, progress).
     Every config of a round is validated before the first of them runs."""
+    if gpus_per_run is None and run_kwargs.get("device") == "cpu":
+        gpus_per_run = 0 if backend == "ray" else None  # cpu runs must not hold the cluster's GPUs
     runner = make_backend(backend, address, gpus_per_run)
     store = results.ResultStore(results_dir)
     run_kwargs = {**run_kwargs, "results_dir": results_dir, "recompute": recompute}
@@ -193,5 +194,5 @@ def sweep(grid: Callable[[], list[dict[str, Any]]], *, label: str, backend: str 
                f"in {_duration(time.monotonic() - t0)}")
     report(summary)
     for o in failures:
-        report(f"failed: {o.key} seed={o.config.get('seed', 0)}: {o.error}")
+        report(f"failed: {o.key} seed={o.config.get('seed', 0)}: {o.error}\n{o.details}".rstrip())
     return SweepResult([o.record for o in final if o.record is not None], failures, tally)
