@@ -125,3 +125,24 @@ def test_book_renders_from_committed_cpu_results():
             assert record is not None, f"{chapter}: no stored cpu result for seed {config['seed']}"
             assert record["status"] == "completed" and record["config"] == config
             assert record["env"]["torch"] and "git_commit" in record["env"]
+
+
+@pytest.mark.parametrize("scheme", ["memory", "file"])
+def test_store_at_a_url_goes_through_fsspec(scheme, tmp_path, monkeypatch):
+    """A store given as a URL (object storage for users; memory:// and file:// here) stores, loads
+    and lists like a folder; checkpoints stay on the local disk."""
+    monkeypatch.setenv("REGPRUNE_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    root = f"memory://regprune-{tmp_path.name}" if scheme == "memory" else (tmp_path / "store").as_uri()
+    cfg = smoke_config(epochs=1)
+    store = results.ResultStore(root)
+    assert store.path(cfg) == f"{root}/tests/smoke/{results.run_key(cfg)}.json"
+    assert store.checkpoint_path(cfg).is_relative_to(tmp_path / "checkpoints")
+    record = results.run_or_load(cfg, results_dir=root, device="cpu", progress="none")
+    assert record["status"] == "completed" and store.load(cfg) == record and store.records() == [record]
+    other = {**cfg, "seed": 1}
+    assert results.stored([cfg, other], root) == ([record], [other])
+    assert not store.checkpoint_path(cfg).exists()
+    monkeypatch.setattr(results.experiment, "execute", lambda *a, **k: pytest.fail("a stored run was recomputed"))
+    assert results.run_or_load(cfg, results_dir=root, device="cpu") == record
+    if scheme == "file":
+        assert [p.name for p in (tmp_path / "store" / "tests" / "smoke").iterdir()] == [f"{results.run_key(cfg)}.json"]

@@ -1,4 +1,4 @@
-"""The ``regprune`` command line: models, data check, run notebooks, build the book.
+"""The ``regprune`` command line: models, data check, train or sweep a grid, run notebooks, build the book.
 
 Bad names and values are reported with what is allowed, exit code 2, before anything runs.
 """
@@ -69,25 +69,22 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    """Every run of a chapter's grid into the store, on the chosen backend; exit 1 if any run failed."""
+    from . import chapters, runner
+
+    outcome = runner.sweep(lambda: chapters.configs(args.chapter, args.profile, args.seeds, args.results_dir),
+                           label=f"{args.chapter} ({args.profile})", backend=args.backend, address=args.address,
+                           gpus_per_run=args.gpus_per_run, results_dir=args.results_dir, recompute=args.recompute,
+                           device=args.device, data_root=args.data_root,
+                           report=lambda line: print(line, flush=True))
+    return 1 if outcome.failures else 0
+
+
 def _train(args: argparse.Namespace) -> int:
-    from . import chapters, results
-
-    configs = chapters.configs(args.chapter, args.profile, args.seeds, args.results_dir)
-    for c in configs:  # all checked before the first trains
-        results.experiment.validate(c)
-    store = results.ResultStore(args.results_dir)
-    todo = [c for c in configs if args.recompute or store.load(c) is None]
-    print(f"{args.chapter} ({args.profile}): {len(configs)} runs, {len(configs) - len(todo)} stored, {len(todo)} to train")
-
-    def report(i: int, n: int, r: dict) -> None:
-        test = r["metrics"].get("test_acc")
-        print(f"[{i}/{n}] {r['key']} {r['status']} test_acc={test} wall={r['wall_time_s']:.1f}s", flush=True)
-
-    records = chapters.run(args.chapter, args.profile, args.seeds, results_dir=args.results_dir,
-                           recompute=args.recompute, device=args.device, data_root=args.data_root, on_record=report)
-    if len(records) > len(configs):
-        print(f"{args.chapter}: the grid grew to {len(records)} runs as its search results arrived")
-    return 0
+    """``regprune train``: ``regprune sweep --backend local``."""
+    args.backend, args.address, args.gpus_per_run = "local", None, None
+    return _sweep(args)
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -134,15 +131,28 @@ def parser() -> argparse.ArgumentParser:
     notebook_options(r, None)
     r.set_defaults(func=_run)
 
+    def grid_options(q: argparse.ArgumentParser) -> None:
+        q.add_argument("chapter", help="a chapter grid name (see regprune.chapters.CHAPTERS)")
+        q.add_argument("--profile", required=True, help="smoke, cpu or paper")
+        q.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
+        q.add_argument("--device", default="auto", help="auto, cpu or cuda")
+        q.add_argument("--data-root", help="data root (default: $REGPRUNE_DATA or ./data)")
+        q.add_argument("--results-dir", help="results root, a folder or a URL such as s3://bucket/results "
+                                             "(default: $REGPRUNE_RESULTS or the repository's results/)")
+        q.add_argument("--recompute", action="store_true", help="train again even when a result is stored")
+
     t = sub.add_parser("train", help="train (or load) every run of a chapter's grid into the results store")
-    t.add_argument("chapter", help="a chapter grid name (see regprune.chapters.CHAPTERS)")
-    t.add_argument("--profile", required=True, help="smoke, cpu or paper")
-    t.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
-    t.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    t.add_argument("--data-root", help="data root (default: $REGPRUNE_DATA or ./data)")
-    t.add_argument("--results-dir", help="results root (default: the repository's results/)")
-    t.add_argument("--recompute", action="store_true", help="train again even when a result is stored")
+    grid_options(t)
     t.set_defaults(func=_train)
+
+    w = sub.add_parser("sweep", help="run a chapter's grid on a backend (local, or Ray on one machine or a cluster)")
+    grid_options(w)
+    w.add_argument("--backend", default="local", help="local (in order, in this process) or ray (one task per run)")
+    w.add_argument("--address", help="ray: the cluster to join, e.g. HOST:6379, or 'local' for a new instance "
+                                     "(default: $RAY_ADDRESS, a `ray start` cluster on this machine, else a new one)")
+    w.add_argument("--gpus-per-run", type=float, help="ray: GPUs each run asks for, may be a fraction "
+                                                     "(default: 1 where the cluster has GPUs, else 0)")
+    w.set_defaults(func=_sweep)
 
     b = sub.add_parser("book", help="execute every notebook, then build the Jupyter Book (-W)")
     notebook_options(b, "cpu")

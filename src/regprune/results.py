@@ -4,6 +4,10 @@ Layout: ``<results>/<chapter>/<profile>/<key>.json``; checkpoints of unfinished 
 ``<results>/.checkpoints/`` (not committed). Files are written atomically (temp file +
 ``os.replace``), so a crash mid-write leaves either the old file or none, never half of one.
 A finished run is never recomputed unless asked (``recompute=True``).
+
+``<results>`` may be a URL (``s3://bucket/regprune``, ``gs://...``, ``file:///shared/results``):
+records are then read and written through fsspec, so every machine of a cluster shares one
+store; checkpoints stay on the local disk (:func:`regprune.paths.checkpoints_root`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -42,35 +47,70 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 class ResultStore:
+    """The records of a results root: a local folder (plain file calls) or a URL (fsspec)."""
+
     def __init__(self, root: str | Path | None = None):
         self.root = paths.results_root(root)
+        self._fs, self._base = _filesystem(self.root)
 
-    def path(self, config: dict[str, Any]) -> Path:
-        return self.root / config["chapter"] / config["profile"] / f"{run_key(config)}.json"
+    def path(self, config: dict[str, Any]) -> Path | str:
+        rel = f"{config['chapter']}/{config['profile']}/{run_key(config)}.json"
+        return self.root / rel if self._fs is None else f"{self.root}/{rel}"
 
     def checkpoint_path(self, config: dict[str, Any]) -> Path:
-        return self.root / ".checkpoints" / config["chapter"] / config["profile"] / f"{run_key(config)}.pt"
+        return paths.checkpoints_root(self.root) / config["chapter"] / config["profile"] / f"{run_key(config)}.pt"
 
     def load(self, config: dict[str, Any]) -> dict[str, Any] | None:
-        path = self.path(config)
-        if not path.exists():
-            return None
-        with open(path) as f:
-            return json.load(f)
+        text = self._read(self._location(self.path(config)))
+        return None if text is None else json.loads(text)
 
-    def save(self, record: dict[str, Any]) -> Path:
+    def save(self, record: dict[str, Any]) -> Path | str:
         path = self.path(record["config"])
-        atomic_write_text(path, json.dumps(record, indent=1, sort_keys=True) + "\n")
+        text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+        if self._fs is None:
+            atomic_write_text(path, text)
+        else:
+            _atomic_put(self._fs, self._location(path), text)
         return path
 
     def records(self, chapter: str | None = None, profile: str | None = None) -> list[dict[str, Any]]:
         """Every stored record (optionally of one chapter and profile), in key order."""
         pattern = f"{chapter or '*'}/{profile or '*'}/*.json"
-        out = []
-        for path in sorted(self.root.glob(pattern)):
-            with open(path) as f:
-                out.append(json.load(f))
-        return out
+        if self._fs is None:
+            found = sorted(self.root.glob(pattern))
+        else:
+            found = sorted(self._fs.glob(f"{self._base}/{pattern}"))
+        return [json.loads(self._read(location)) for location in found]
+
+    def _location(self, path: Path | str) -> Path | str:
+        """What the file calls take: the local path, or fsspec's path (no protocol) of a URL."""
+        return path if self._fs is None else self._base + path[len(self.root):]
+
+    def _read(self, location: Path | str) -> str | None:
+        try:
+            return Path(location).read_text() if self._fs is None else self._fs.cat_file(location).decode()
+        except FileNotFoundError:
+            return None
+
+
+def _filesystem(root: Path | str) -> tuple[Any, str]:
+    """(fsspec filesystem, its path of ``root``) for a URL root; ``(None, "")`` for a folder."""
+    if not paths.is_url(root):
+        return None, ""
+    import fsspec
+
+    fs, base = fsspec.core.url_to_fs(str(root))
+    return fs, base.rstrip("/")
+
+
+def _atomic_put(fs: Any, path: str, text: str) -> None:
+    """Write a temp object, then move it into place: readers see the old record or the new one.
+    (On object storage the move is a copy and a delete; the copy lands whole.)"""
+    parent, name = path.rsplit("/", 1)
+    tmp = f"{parent}/.{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    fs.makedirs(parent, exist_ok=True)
+    fs.pipe_file(tmp, text.encode())
+    fs.mv(tmp, path)
 
 
 def run_or_load(
