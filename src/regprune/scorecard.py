@@ -88,7 +88,8 @@ def verdict(chapter_verdicts: Iterable[str]) -> str | None:
 
 def summary(rows: pd.DataFrame) -> str:
     """What our measurement says, in words: comparison counts and the mean difference per metric
-    for :func:`regprune.report.compare` rows, else the chapter's own text (``ours`` or ``evidence``)."""
+    (claimed method minus baseline, as the chapters' tables give it) for :func:`regprune.report.compare`
+    rows, else the chapter's own text (``ours`` or ``evidence``)."""
     rows = rows[rows["verdict"].map(row_outcome) != "unmeasured"]
     if rows.empty:
         return ""
