@@ -37,7 +37,8 @@ def tables(tmp_path):
                     "verdict": "supported"},
                    {"claim": "noise gains", "ours": "median gain +0.01 pp", "paper": "Fig. 3",
                     "verdict": "not supported: gains at the noise level"},
-                   {"claim": "pairs", "ours": "5 not resolved of 6", "paper": "Tables", "verdict": "mostly not resolved"}])
+                   {"claim": "pairs", "ours": "5 not resolved of 6", "paper": "Tables",
+                    "verdict": "mostly not resolved"}])
     save("flops_nb", [{"claim": "mixup helps (Table 2)", "evidence": "awaits GPU run", "verdict": "not yet measured"},
                       {"claim": "faster", "evidence": "-5 to 20%", "verdict": "depends on the setting"}])
     return tmp_path
@@ -145,7 +146,8 @@ def test_bad_input_is_named(tables):
 
 def test_unknown_table_shape_is_named(tmp_path):
     (tmp_path / "nb").mkdir()
-    pd.DataFrame([{"claim": "c", "note": "?", "verdict": "supported"}]).to_csv(tmp_path / "nb" / "claims.csv", index=False)
+    odd = pd.DataFrame([{"claim": "c", "note": "?", "verdict": "supported"}])
+    odd.to_csv(tmp_path / "nb" / "claims.csv", index=False)
     with pytest.raises(ValueError, match="'ours' or 'evidence'"):
         scorecard.gather(tmp_path, claims=pd.DataFrame([claim_row("x", "nb", "c")]))
 
