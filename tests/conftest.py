@@ -15,6 +15,7 @@ if "REGPRUNE_DATA" not in os.environ and (REPO.parent / "shared" / "data").is_di
 os.environ.setdefault("REGPRUNE_PROGRESS", "none")
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)  # one process per core
+    os.environ["OMP_NUM_THREADS"] = "1"  # and one thread in the notebook kernels it starts
 
 
 @pytest.fixture

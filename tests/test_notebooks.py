@@ -9,7 +9,7 @@ import json
 import nbformat
 import pytest
 
-from regprune import book, chapters
+from regprune import book, chapters, results
 
 from conftest import REPO
 
@@ -60,8 +60,10 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs), "no figure"
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
+    results_dir = smoke_params(build_dir)["results_dir"]
     for chapter in CHAPTERS_OF[name]:
-        assert list((build_dir.parent / "results" / chapter / "smoke").glob("*.json")), f"no run of {chapter} stored"
+        found, missing = results.stored(chapters.configs(chapter, "smoke", results_dir=results_dir), results_dir)
+        assert found and not missing, f"{chapter}: {len(missing)} of its smoke runs not stored"
 
 
 @pytest.mark.slow

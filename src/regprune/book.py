@@ -175,13 +175,14 @@ def install_cell_source(root: Path | None = None) -> str:
 
 
 def sync_install_cells(root: Path | None = None, check: bool = False) -> list[str]:
-    """Make every notebook's first cell the install cell; return names that were (or would be) changed."""
+    """Make every notebook's first cell the install cell; return names that were (or would be) changed.
+    Every notebook in ``notebooks/``: drafts (out of ``_toc.yml``) run on Colab too."""
     import nbformat
 
     root = root or paths.repo_root()
     source = install_cell_source(root)
     changed = []
-    for name in notebooks(root):
+    for name in sorted(p.stem for p in (root / "notebooks").glob("*.ipynb")):
         path = root / "notebooks" / f"{name}.ipynb"
         nb = nbformat.read(path, as_version=4)
         first = nb.cells[0] if nb.cells else None

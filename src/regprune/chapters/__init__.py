@@ -64,4 +64,4 @@ def run(chapter: str, profile: str, seeds: Sequence[int] | None = None, *, resul
 
 
 
-from . import efficiency_llr, flops_pruning, quickstart, switcher_network, vc_bound, weight_compander  # noqa: E402,F401  (register the chapters)
+from . import comparison, efficiency_llr, flops_pruning, quickstart, switcher_network, vc_bound, weight_compander  # noqa: E402,F401  (register the chapters)

@@ -174,10 +174,11 @@ CIFAR = {
     "smoke": {
         "datasets": {"cifar10": {"name": "synthetic-cifar10", **_SMOKE_DATA},
                      "cifar100": {"name": "synthetic-cifar100", **_SMOKE_DATA}},
-        # every method on ResNet-18; every other model once, with the compander (search + one more seed)
-        "cells": {"cifar10": {"resnet18": CIFAR_CELLS["cifar10"]["resnet18"], "resnet34": ("wc",),
-                              "resnet50": ("wc",), "vgg16_bn": ("wc",)},
-                  "cifar100": {"vgg19_bn": ("wc",), "wrn28_10": ("wc",)}},
+        # every method on ResNet-18; ResNet-34 (Fig. 3's model) and one VGG per data set with the
+        # compander (search + one more seed); ResNet-50 and WRN-28-10 are left to their own tests
+        # (tests/test_models*.py): one step of WRN-28-10 costs more than the rest of this grid
+        "cells": {"cifar10": {"resnet18": CIFAR_CELLS["cifar10"]["resnet18"], "resnet34": ("wc",), "vgg16_bn": ("wc",)},
+                  "cifar100": {"vgg19_bn": ("wc",)}},
         "train": {"epochs": 1, "batch_size": 16, "milestones": [1]},
         "grid": {"a": [1.0], "b": [0.6]},
         "seeds": [0, 1],

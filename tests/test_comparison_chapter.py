@@ -1,0 +1,85 @@
+"""The comparison chapter: its grid puts every method under one budget, and the operating
+points and Pareto fronts it draws are counted as stated."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+
+from regprune import chapters, counting, experiment, models, pruning, sweeps
+from regprune.chapters import comparison
+
+
+def test_one_budget_every_method_and_sfp_only_where_there_are_convolutions():
+    grid = chapters.configs("comparison", "cpu")
+    for c in grid:
+        experiment.validate(c)
+    methods = {(c["model"]["name"], comparison.method_of(c)) for c in grid}
+    assert {m for model, m in methods if model == "lenet5"} == set(comparison.ALL_METHODS)
+    assert {m for model, m in methods if model == "lenet300"} == {
+        m for m, parts in comparison.ALL_METHODS.items() if "lenet300" in parts.get("models", comparison.MODELS)}
+    assert "sfp" not in {m for model, m in methods if model == "lenet300"}
+    assert len(grid) == 3 * len(methods)  # three seeds of each
+    budgets = {(c["model"]["name"], c["train"]["epochs"], c["train"]["batch_size"]) for c in grid}
+    assert budgets == {("lenet300", 30, 128), ("lenet5", 12, 128)}
+    for c in grid:  # the same two post-training analyses, last, on every run
+        assert [h["name"] for h in c["hooks"][-2:]] == ["snapshot_pruning", "threshold_sweep"]
+        assert c["data"] == {"name": "mnist", "val_split": 5000, "split_seed": 0}
+
+
+def test_methods_depart_from_the_plain_run_only_where_they_say():
+    plain = comparison.run_config("cpu", "lenet5", "ce", 0)
+    wd = comparison.run_config("cpu", "lenet5", "wd", 0)
+    assert {k for k in plain if plain[k] != wd[k]} == {"train"}
+    assert wd["train"] == {**plain["train"], "weight_decay": 5e-4}
+    combo = comparison.run_config("cpu", "lenet5", "cutout+sfp", 0)
+    assert combo["transforms"] == comparison.run_config("cpu", "lenet5", "cutout", 0)["transforms"]
+    assert combo["hooks"][0] == comparison.SFP
+
+
+def test_threshold_sweep_counts_sparse_macs():
+    torch.manual_seed(0)
+    model = models.build("lenet5").eval()
+    sweep = pruning.threshold_sweep(model, lambda m: {"val_acc": 0.5}, 5, input_shape=(1, 28, 28))
+    assert sweep["dense"]["macs_nonzero"] == counting.count_macs(model, (1, 28, 28))["nonzero"]
+    for row in sweep["steps"]:
+        pruned = pruning.prune_at_step(model, row["step"], 5)
+        assert row["macs_nonzero"] == counting.count_macs(pruned, (1, 28, 28))["nonzero"]
+    assert sweep["steps"][-1]["macs_nonzero"] < sweep["dense"]["macs_nonzero"]
+
+
+def fake_record() -> dict:
+    config = comparison.run_config("smoke", "lenet300", "ce", 0)
+    quant = [{"total_bits": 8, "frac_bits": 6, "val_acc": 0.9, "test_acc": 0.88, "margin": 1.0, "loss": 0.1}]
+    return {
+        "key": "k0", "status": "completed", "config": config,
+        "metrics": {"val_acc": 0.95, "test_acc": 0.94},
+        "counts": {"macs": {"nonzero": 1000}},
+        "extras": {
+            "pruning": {"sweep": [{"k": 0, "val_acc": 0.93, "test_acc": 0.92, "nonzero_weights": 600, "macs_nonzero": 600}]},
+            "threshold_sweep": {
+                "dense": {"val_acc": 0.95, "test_acc": 0.94, "nonzero": 1000, "macs_nonzero": 1000},
+                "steps": [{"step": 0, "val_acc": 0.95, "test_acc": 0.93, "nonzero_after": 500, "macs_nonzero": 500}],
+                "picked": {"step": 0, "nonzero_after": 500, "macs_nonzero": 500},
+            },
+            "quantization": {"trained": quant, "pruned": quant},
+        },
+    }
+
+
+def test_operating_points_count_bits_as_nonzero_weights_times_width():
+    points = sweeps.operating_points([fake_record()], comparison.describe).set_index("source")
+    assert list(points.index) == ["dense", "snapshot", "threshold", "quantized", "quantized_pruned"]
+    assert points.loc["dense", "bits"] == 1000 * 32 and points.loc["dense", "macs"] == 1000
+    assert points.loc["snapshot", "nonzero_weights"] == 600 and points.loc["snapshot", "bits"] == 600 * 32
+    assert points.loc["quantized", "bits"] == 1000 * 8 and points.loc["quantized_pruned", "bits"] == 500 * 8
+    assert points.loc["quantized_pruned", "macs"] == 500
+    assert points.loc["threshold", "test_error_%"] == pytest.approx(7.0)
+    means = sweeps.mean_points(points.reset_index())
+    assert (means["seeds"] == 1).all() and len(means) == 5
+
+
+def test_pareto_front_keeps_exactly_the_undominated_points():
+    frame = pd.DataFrame({"size": [1, 2, 2, 3, 4, 5], "error": [9.0, 5.0, 6.0, 5.0, 2.0, 2.0]})
+    assert list(sweeps.pareto_front(frame, "size", "error")) == [True, True, False, False, True, False]
