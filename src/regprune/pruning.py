@@ -351,8 +351,10 @@ def threshold_sweep(
     thresholds = layer_thresholds(model, steps, min_threshold)
     before = _nonzero(model, count)
     dense = {**{k: float(v) for k, v in evaluate_fn(model).items()}, "nonzero": before}
-    sparse_macs = (lambda m: {"macs_nonzero": counting.count_macs(m, input_shape)["nonzero"]}) if input_shape else (
-        lambda m: {})
+
+    def sparse_macs(m: nn.Module) -> dict[str, int]:
+        return {"macs_nonzero": counting.count_macs(m, input_shape)["nonzero"]} if input_shape else {}
+
     dense.update(sparse_macs(model))
     if "val_acc" not in dense:
         raise ConfigError(f"evaluate_fn must return a mapping with at least 'val_acc'; got keys {sorted(dense)}")

@@ -288,7 +288,7 @@ def side_by_side(reference: pd.DataFrame, ours: pd.DataFrame, *, by: Sequence[st
     return pd.DataFrame(rows)
 
 
-def _signed(x: float) -> str:
+def signed(x: float) -> str:
     return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
 
 
@@ -306,7 +306,7 @@ def verdict_summary(claims: pd.DataFrame, labels: dict[str, str] | None = None) 
         counts = ", ".join(f"{n} {v}" for v, n in part["verdict"].value_counts().items())
         here = [c for c in within if part[c].notna().all()]  # claims group by different columns
         detail = "; ".join(
-            f"{' / '.join(labels.get(r[c], str(r[c])) for c in here)}: {_signed(r['difference'])} ({r['verdict']})"
+            f"{' / '.join(labels.get(r[c], str(r[c])) for c in here)}: {signed(r['difference'])} ({r['verdict']})"
             for _, r in part.iterrows()
         )
         lines.append(f"* **{claim}** ({part['metric'].iloc[0]}, difference = claimed method minus baseline): "

@@ -15,7 +15,7 @@ import pandas as pd
 from . import paths
 from .profiles import check_profile
 from .registry import ConfigError
-from .report import _signed
+from .report import signed
 
 CLAIMS = Path(__file__).with_name("paper_data") / "claims.csv"
 CLAIM_COLUMNS = ["paper", "claim_id", "claim", "paper_value", "source", "chapter", "match", "scope", "needs_gpu"]
@@ -99,7 +99,7 @@ def summary(rows: pd.DataFrame) -> str:
             outcomes = part["verdict"].map(row_outcome)
             parts.append(f"{int((outcomes == 'supported').sum())} of {len(part)} comparisons supported, "
                          f"{int((outcomes == 'contradicted').sum())} contradicted; mean difference "
-                         f"{_signed(part['difference'].mean())} ({metric})")
+                         f"{signed(part['difference'].mean())} ({metric})")
         return "; ".join(parts)
     text = next((c for c in ("ours", "evidence") if c in rows.columns), None)
     if text is None:
