@@ -25,7 +25,7 @@ book: $(STAMP)
 notebooks: $(STAMP)
 	$(VENV)/bin/regprune sync-notebooks
 
-bench: $(STAMP)  # about 7 minutes on 2 cores; the end-to-end part needs $$REGPRUNE_DATA with MNIST
+bench: $(STAMP)  # 6-10 minutes on 2 cores (by the CPU); the end-to-end part needs $$REGPRUNE_DATA with MNIST
 	$(PY) bench/throughput.py
 	$(PY) bench/reparam_overhead.py
 

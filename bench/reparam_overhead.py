@@ -25,14 +25,11 @@ measured in the same run:
   interleaved way against the plain model's forward: a ratio near 1.0 shows baking restores
   the plain network's inference cost.
 
-Default sizes (per model, unless ``--steps`` sets one value for all): lenet300 100 steps,
-lenet5 20, resnet20 4, each 7 repeats after 5 warm-up steps, so one timed interval is
-about 0.3-1 s. Estimate on this repo's 2-core CPU with nothing else running, from the plain
-training speeds (LeNet-300-100 about 49k samples/s, LeNet-5 about 7k, ResNet-20 about 500)
-and a mean step-time ratio over the six variants of about 1.9 (LeNet-300-100, where the
-elementwise weight maps weigh most), 1.5 (LeNet-5) and 1.3 (ResNet-20): training
-6 x (5 + 7 x steps) steps per model takes about 20 s, 25 s and 65 s; baked inference adds
-about 3 s, 5 s and 15 s: about 2.5 minutes in all. ``--quick`` (lenet300, 3 steps, 2
+Default sizes (per model, unless ``--steps`` sets one value for all): lenet300 60 steps,
+lenet5 15, resnet20 3, each 7 repeats after 5 warm-up steps, so one timed interval is
+about 0.2-2 s. Training 6 x (5 + 7 x steps) steps per model plus the baked inference takes
+about 2 minutes in all on a 2-core CPU whose fp32 matmul runs at about 230 GFLOP/s, and about
+3.5 minutes on one at 70 GFLOP/s (both seen on this repo's machines). ``--quick`` (lenet300, 3 steps, 2
 repeats) takes a few seconds.
 
 Output: a table on stdout and ``bench/results/reparam_overhead.json`` (written atomically);
@@ -63,7 +60,7 @@ BATCH = 128
 NUM_CLASSES = 10
 SEED = 0
 MASK_THETA = 0.5  # theta_conv = theta_fc for the mask variant (prunes |w| < 0.5 * std per layer)
-DEFAULT_STEPS = {"lenet300": 100, "lenet5": 20, "resnet20": 4}
+DEFAULT_STEPS = {"lenet300": 60, "lenet5": 15, "resnet20": 3}
 DEFAULT_REPEATS = 7
 DEFAULT_WARMUP = 5
 DATA_BATCHES = 4  # distinct random batches cycled through, as a loader would hand out

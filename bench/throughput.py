@@ -7,8 +7,13 @@ memory is its own):
   tensor (as the engine holds every data set), batch 128, SGD with momentum 0.9 and weight
   decay 5e-4, lr 0.01, channels_last for conv nets (the engine's ``"auto"``), ResNet-20 with the
   engine's batched ``random_crop_flip``. Throughput = training samples / the epoch's time
-  (forward, loss, backward, optimizer step; the epoch's validation pass is over 128 samples),
-  median over the epochs after the first (warm-up);
+  (forward, loss, backward, optimizer step; the epoch's validation pass is over 16 samples),
+  median over the epochs after the first (warm-up); **engine_fused**: the same with
+  ``train.fused`` (one fused optimizer kernel per step: an opt-in, as its rounding differs);
+* **plain**: the bare step (forward, loss, backward, ``torch.optim.SGD`` as constructed by default)
+  on the engine's own batches, with none of the engine's bookkeeping: the speed of the model's
+  compute, which no loop feeding in-memory batches beats. Engine / plain is the engine's
+  overhead, and plain / reference the most any such loop can gain over the reference;
 * **reference**: the loop the public reference trainers write: a ``Dataset`` that returns one
   sample at a time from uint8 images, converting and normalizing it per sample (as
   torchvision's ``ToTensor`` + ``Normalize``), for CIFAR with a per-sample random crop (pad 4)
@@ -20,8 +25,8 @@ memory is its own):
 * **memory**: peak resident set of each case's process (``ru_maxrss``);
 * **end to end**: ``regprune train quickstart --profile cpu`` (LeNet-300-100, real MNIST, 3 seeds
   x 20 epochs) into a temporary store: wall time and CPU time (skipped without MNIST);
-* **profile**: the torch profiler's top operators of one engine training step per model (LeNet-5
-  and ResNet-20), to say where the time goes;
+* **profile**: the torch profiler's top operators of one engine training step per model, to say
+  where the time goes;
 * **projection**: device-hours of every chapter's ``paper`` profile, from each run's epochs,
   training-set size and forward MACs at the FLOP/s of ResNet-20's engine case (a rough
   estimate: small and large networks reach different shares of the limit).
@@ -57,9 +62,14 @@ from regprune import counting, models  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "throughput.json"
 SHAPES = {"lenet300": (1, 28, 28), "lenet5": (1, 28, 28), "resnet20": (3, 32, 32)}
-# samples per epoch and epochs per case: about 10-20 s of training each on this 2-core CPU
-SIZES = {"lenet300": (20000, 5), "lenet5": (4000, 4), "resnet20": (640, 4)}
+# samples per epoch and epochs per case: about 5-15 s of training each on a 2-core CPU
+SIZES = {"lenet300": (20000, 5), "lenet5": (3000, 4), "resnet20": (512, 4)}
 BATCH = 128
+HELD_OUT = 16  # validation and test samples of the engine cases: the epoch's validation pass is timed with it
+# engine: regprune.train.fit as every chapter runs it; engine_fused: the same with train.fused
+# (fused optimizer kernels, an opt-in); plain: the bare step on the engine's batches; reference:
+# the public reference trainers' DataLoader loop
+LOOPS = ("engine", "engine_fused", "plain", "reference")
 
 
 def peak_rss_mb() -> float:
@@ -72,21 +82,76 @@ def _uint8_data(name: str, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.T
             torch.randint(0, 10, (n,), generator=g))
 
 
-def run_engine(name: str, n: int, epochs: int, device: str) -> dict[str, Any]:
-    from regprune import augment
+def _engine_splits(name: str, n: int):
     from regprune.data import ArrayDataset, Splits
-    from regprune.train import TrainConfig, fit
 
-    x, y = _uint8_data(name, n + 2 * BATCH)
+    x, y = _uint8_data(name, n + 2 * HELD_OUT)
     x = (x.float() / 255 - 0.5) / 0.25
     ds = lambda a, b: ArrayDataset(x[a:b], y[a:b], 10, "random")  # noqa: E731
-    splits = Splits(ds(0, n), ds(n, n + BATCH), ds(n + BATCH, n + 2 * BATCH))
-    transforms = [augment.RandomCropFlip(padding=4)] if name == "resnet20" else []
-    cfg = TrainConfig(epochs=epochs, batch_size=BATCH, lr=0.01, momentum=0.9, weight_decay=5e-4, select="last")
+    return Splits(ds(0, n), ds(n, n + HELD_OUT), ds(n + HELD_OUT, n + 2 * HELD_OUT))
+
+
+def _transforms(name: str) -> list:
+    from regprune import augment
+
+    return [augment.RandomCropFlip(padding=4)] if name == "resnet20" else []
+
+
+def run_engine(name: str, n: int, epochs: int, device: str, fused: bool = False) -> dict[str, Any]:
+    from regprune.train import TrainConfig, fit
+
+    cfg = TrainConfig(epochs=epochs, batch_size=BATCH, lr=0.01, momentum=0.9, weight_decay=5e-4, select="last",
+                      fused=fused)
     torch.manual_seed(0)
-    result = fit(models.build(name), splits, cfg, transforms=transforms, device=device, progress="none")
+    result = fit(models.build(name), _engine_splits(name, n), cfg, transforms=_transforms(name), device=device,
+                 progress="none")
     times = [row["time"] for row in result.history[1:]]
     return {"samples_per_s": n / statistics.median(times), "epoch_times_s": times}
+
+
+def run_plain(name: str, n: int, epochs: int, device: str) -> dict[str, Any]:
+    """The bare step on the engine's batches (same tensors, sampler, augmentation, memory format),
+    with none of the engine's bookkeeping: the speed of the model's own compute, which no loop
+    feeding in-memory batches can beat. Engine / plain is the engine's overhead."""
+    from regprune.data import BatchLoader
+    from regprune.train import TrainConfig, _channels_last
+
+    train = _engine_splits(name, n).train.to(device)
+    torch.manual_seed(0)
+    model = models.build(name).to(device)
+    channels_last = _channels_last(TrainConfig(), model, torch.device(device))
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    transforms = _transforms(name)
+
+    def batches(epoch: int):
+        gen = torch.Generator(device=device).manual_seed(epoch)
+        for xb, yb in BatchLoader(train, BATCH, shuffle=True, generator=gen):
+            for t in transforms:
+                xb, yb = t(xb, yb, gen)
+            yield (xb.contiguous(memory_format=torch.channels_last) if channels_last else xb), yb
+
+    return _timed_epochs(model, opt, batches, epochs, n, device)
+
+
+def _timed_epochs(model: nn.Module, opt: torch.optim.Optimizer, batches, epochs: int, n: int,
+                  device: str) -> dict[str, Any]:
+    """The plain step (forward, cross-entropy, backward, optimizer step) over ``batches(epoch)``;
+    samples/s from the median epoch after the first (warm-up)."""
+    times = []
+    for epoch in range(epochs):
+        model.train()
+        t0 = time.perf_counter()
+        for xb, yb in batches(epoch):
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return {"samples_per_s": n / statistics.median(times[1:]), "epoch_times_s": times[1:]}
 
 
 class OneAtATime(torch.utils.data.Dataset):
@@ -117,20 +182,12 @@ def run_reference(name: str, n: int, epochs: int, device: str, workers: int) -> 
     torch.manual_seed(0)
     model = models.build(name).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-    times = []
-    for _ in range(epochs):
-        model.train()
-        t0 = time.perf_counter()
+
+    def batches(epoch: int):
         for xb, yb in loader:
-            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
-    return {"samples_per_s": n / statistics.median(times[1:]), "epoch_times_s": times[1:]}
+            yield xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+
+    return _timed_epochs(model, opt, batches, epochs, n, device)
 
 
 def run_matmul(device: str, max_n: int = 2048, repeats: int = 5) -> dict[str, Any]:
@@ -168,12 +225,12 @@ def profile_steps(name: str, device: str, steps: int = 6) -> list[dict[str, Any]
     time over ``steps`` steps (after two warm-up steps), as the engine runs them."""
     from torch.profiler import ProfilerActivity, profile
 
-    from regprune.train import TrainConfig, _channels_last
+    from regprune.train import OPTIMIZERS, TrainConfig, _channels_last, parameter_groups
 
     model = models.build(name).to(device)
-    cfg = TrainConfig()
+    cfg = TrainConfig(lr=0.01, momentum=0.9, weight_decay=5e-4)
     channels_last = _channels_last(cfg, model, torch.device(device))
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
+    opt = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)  # as the engine builds it
     x = torch.randn(BATCH, *SHAPES[name], device=device)
     if channels_last:
         model.to(memory_format=torch.channels_last)
@@ -208,8 +265,10 @@ def case(args: argparse.Namespace) -> dict[str, Any]:
     else:
         loop, name = args.case.split(":")
         n, epochs = SIZES[name] if not args.quick else (512, 3)
-        result = (run_engine(name, n, epochs, args.device) if loop == "engine"
-                  else run_reference(name, n, epochs, args.device, args.workers))
+        result = {"engine": lambda: run_engine(name, n, epochs, args.device),
+                  "engine_fused": lambda: run_engine(name, n, epochs, args.device, fused=True),
+                  "plain": lambda: run_plain(name, n, epochs, args.device),
+                  "reference": lambda: run_reference(name, n, epochs, args.device, args.workers)}[loop]()
         result.update(samples=n, epochs=epochs, macs_per_sample=counting.count_macs(models.build(name), SHAPES[name])["total"])
     return {**result, "peak_rss_mb": peak_rss_mb()}
 
@@ -291,15 +350,16 @@ def main() -> None:
     matmul = spawn("matmul", args)
     rows = []
     for name in args.models:
-        engine, reference = spawn(f"engine:{name}", args), spawn(f"reference:{name}", args)
-        for loop, r in (("engine", engine), ("reference", reference)):
+        measured = {loop: spawn(f"{loop}:{name}", args) for loop in LOOPS}
+        for loop, r in measured.items():
             flops = 6 * r["macs_per_sample"] * r["samples_per_s"]
             rows.append({"model": name, "loop": loop, "samples_per_s": r["samples_per_s"],
-                         "speedup_vs_reference": r["samples_per_s"] / reference["samples_per_s"],
+                         "speedup_vs_reference": r["samples_per_s"] / measured["reference"]["samples_per_s"],
+                         "time_vs_plain": measured["plain"]["samples_per_s"] / r["samples_per_s"],
                          "gflops_per_s": flops / 1e9, "share_of_fp32_matmul": flops / matmul["flops_per_s"]["float32"],
                          "peak_rss_mb": r["peak_rss_mb"], "samples": r["samples"], "epochs": r["epochs"],
                          "epoch_times_s": r["epoch_times_s"], "macs_per_sample": r["macs_per_sample"]})
-    profiles = {name: spawn(f"profile:{name}", args)["top_ops"] for name in args.models if name != "lenet300" or args.quick}
+    profiles = {name: spawn(f"profile:{name}", args)["top_ops"] for name in args.models}
     e2e = {"skipped": "--no-end-to-end or --quick"} if args.no_end_to_end or args.quick else end_to_end(args)
     resnet = [r for r in rows if r["model"] == "resnet20" and r["loop"] == "engine"]
     rate = resnet[0]["gflops_per_s"] * 1e9 if resnet else rows[0]["gflops_per_s"] * 1e9
@@ -319,8 +379,10 @@ def main() -> None:
     }
     lines = [f"fp32 matmul: {matmul['flops_per_s']['float32'] / 1e9:.0f} GFLOP/s, "
              f"bf16: {matmul['flops_per_s']['bfloat16'] / 1e9:.0f} GFLOP/s",
-             f"{'model':10} {'loop':10} {'samples/s':>10} {'x ref':>6} {'GFLOP/s':>8} {'of matmul':>9} {'peak MB':>8}"]
-    lines += [f"{r['model']:10} {r['loop']:10} {r['samples_per_s']:10.0f} {r['speedup_vs_reference']:6.2f} "
+             f"{'model':10} {'loop':12} {'samples/s':>10} {'x ref':>6} {'t/plain':>7} {'GFLOP/s':>8} {'of matmul':>9} "
+             f"{'peak MB':>8}"]
+    lines += [f"{r['model']:10} {r['loop']:12} {r['samples_per_s']:10.0f} {r['speedup_vs_reference']:6.2f} "
+              f"{r['time_vs_plain']:7.2f} "
               f"{r['gflops_per_s']:8.1f} {r['share_of_fp32_matmul']:9.1%} {r['peak_rss_mb']:8.0f}" for r in rows]
     if "wall_s" in e2e:
         lines.append(f"end to end, quickstart cpu profile: {e2e['wall_s']:.0f} s wall, {e2e['cpu_s']:.0f} s CPU")

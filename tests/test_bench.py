@@ -19,8 +19,11 @@ def test_throughput_quick_writes_every_figure_the_appendix_reads(tmp_path):
     result = json.loads(out.read_text())
     assert set(result["matmul"]["flops_per_s"]) == {"float32", "bfloat16"}
     rows = {r["loop"]: r for r in result["rows"]}
-    assert set(rows) == {"engine", "reference"} and {r["model"] for r in rows.values()} == {"lenet300"}
-    assert rows["reference"]["speedup_vs_reference"] == 1.0
+    assert set(rows) == {"engine", "engine_fused", "plain", "reference"}
+    assert {r["model"] for r in rows.values()} == {"lenet300"}
+    assert rows["reference"]["speedup_vs_reference"] == 1.0 and rows["plain"]["time_vs_plain"] == 1.0
+    for r in rows.values():
+        assert r["time_vs_plain"] == pytest.approx(rows["plain"]["samples_per_s"] / r["samples_per_s"])
     for r in rows.values():
         assert r["samples_per_s"] > 0 and r["peak_rss_mb"] > 0 and r["macs_per_sample"] == 266200
         assert r["gflops_per_s"] * 1e9 == pytest.approx(6 * r["macs_per_sample"] * r["samples_per_s"])

@@ -21,6 +21,7 @@ checkpoint ends with exactly the result of an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -29,8 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from .data import ArrayDataset, BatchLoader, Splits
@@ -66,6 +68,7 @@ class TrainConfig:
     precision: str = "fp32"  # bf16: autocast to bfloat16 for the forward pass
     channels_last: Any = "auto"  # "auto": on for conv nets, where it measured faster (CPU and CUDA)
     compile: bool = False
+    fused: bool = False  # fused optimizer kernels: faster, but rounding differs from the default in the last bits
     select: str = "val_acc"  # which epoch's weights are kept: best on validation, or the last
     drop_last: bool = False
     monitor_test: bool = False  # also log test loss/acc every epoch, for plots only: never selects
@@ -152,36 +155,43 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
             for (wd, scale), params in groups.items() if params or (wd, scale) == (cfg.weight_decay, 1.0)]
 
 
+def _kernel(cfg: TrainConfig) -> dict[str, bool]:
+    """How the optimizer updates its tensors. ``foreach`` (multi-tensor) is PyTorch's default on
+    CUDA only; on the CPU it is bitwise identical to the per-parameter loop and a little faster.
+    ``fused`` is one kernel per step: faster again, with different rounding (an opt-in)."""
+    return {"fused": True} if cfg.fused else {"foreach": True}
+
+
 # Builders take (parameter groups, config, model); the model is there for optimizers that
 # need to know its reparameterizations.
 @OPTIMIZERS.register("sgd")
 def _sgd(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+    return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov, **_kernel(cfg))
 
 
 @OPTIMIZERS.register("adam")
 def _adam(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    return torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas)
+    return torch.optim.Adam(groups, lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
 
 
 @OPTIMIZERS.register("adamw")
 def _adamw(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """Decoupled weight decay (Loshchilov and Hutter)."""
-    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas)
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
 
 
 @OPTIMIZERS.register("adam_modified")
 def _adam_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """Adam whose step on a reparametrized weight is computed from dL/dPsi(v), then times Psi'(v)."""
     cls = reparam.derivative_scaled(torch.optim.Adam)
-    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas)
+    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
 
 
 @OPTIMIZERS.register("adamw_modified")
 def _adamw_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """AdamW, modified as ``adam_modified``."""
     cls = reparam.derivative_scaled(torch.optim.AdamW)
-    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas)
+    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
 
 
 class Hook:
@@ -253,7 +263,26 @@ def _channels_last(cfg: TrainConfig, model: nn.Module, device: torch.device) -> 
 
 
 def _autocast(cfg: TrainConfig, device: torch.device):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16")
+    if cfg.precision != "bf16":
+        return contextlib.nullcontext()  # entering a disabled autocast costs more than nothing, every step
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def _epoch_totals(losses: list[Tensor], sizes: list[int], totals: list[Tensor], preds: list[Tensor],
+                  labels: list[Tensor]) -> tuple[float, bool, int]:
+    """Train loss (sample-weighted mean), whether every step's objective was finite, and the count
+    of correct predictions, from what each step kept. Reduced once per epoch so a step pays for
+    one argmax, not a dozen small ops (5% of a LeNet-300-100 step on the CPU). The loss sum runs
+    in float32, step by step, as a running sum would, so histories stay bit for bit reproducible."""
+    if not losses:
+        return 0.0, True, 0
+    weighted = (torch.stack(losses).float() * torch.tensor(sizes, dtype=torch.float32, device=losses[0].device)).cpu()
+    total = np.float32(0)
+    for v in weighted.numpy():
+        total = np.float32(total + v)
+    finite = bool(torch.isfinite(torch.stack(totals)).all())
+    correct = int((torch.cat(preds) == hard_labels(torch.cat(labels))).sum())
+    return float(total) / sum(sizes), finite, correct
 
 
 @torch.no_grad()
@@ -382,10 +411,8 @@ def fit(
         gen = torch.Generator(device=device).manual_seed(epoch_seed(seed, epoch))
         torch.manual_seed(epoch_seed(seed, epoch) + 1)  # dropout and other global-RNG draws
         model.train()
-        sum_loss = torch.zeros((), device=device)
-        finite = torch.ones((), device=device, dtype=torch.bool)  # checked once per epoch: no sync per step
-        correct = torch.zeros((), device=device, dtype=torch.long)
-        seen = 0
+        # kept per step, reduced once per epoch (no device sync per step)
+        losses, sizes, totals, preds, labels = [], [], [], [], []
         loader = BatchLoader(train_set, cfg.batch_size, shuffle=True, drop_last=cfg.drop_last, generator=gen)
         for x, y in loader:
             for t in transforms:
@@ -404,20 +431,21 @@ def fit(
             state.step += 1
             for h in hooks:
                 h.after_step(state)
-            sum_loss += batch_loss.detach().float() * len(y)
-            finite &= torch.isfinite(total.detach())
-            correct += (loss.predict(out.detach()) == hard_labels(y)).sum()
-            seen += len(y)
+            losses.append(batch_loss.detach())
+            sizes.append(len(y))
+            totals.append(total.detach())
+            preds.append(loss.predict(out.detach()))
+            labels.append(y)
             bar.update()
 
-        train_loss = sum_loss.item() / max(seen, 1)
+        train_loss, finite, correct = _epoch_totals(losses, sizes, totals, preds, labels)
         val = evaluate(model, splits.val, loss, batch_size=cfg.eval_batch_size, cfg=cfg)
         state.elapsed += time.perf_counter() - t0
         row = {
             "epoch": epoch + 1,
             "lr": optimizer.param_groups[0]["lr"],
             "train_loss": train_loss,
-            "train_acc": correct.item() / max(seen, 1),
+            "train_acc": correct / max(sum(sizes), 1),
             "val_loss": val["loss"],
             "val_acc": val["acc"],
             "time": time.perf_counter() - t0,
@@ -428,7 +456,7 @@ def fit(
         for h in hooks:
             row.update(h.on_epoch_end(state) or {})
         state.history.append(row)
-        if not (finite.item() and math.isfinite(train_loss) and math.isfinite(val["loss"])):
+        if not (finite and math.isfinite(train_loss) and math.isfinite(val["loss"])):
             status = "diverged"
             bar.epoch_end(f"diverged at epoch {epoch + 1}")
             break
