@@ -204,6 +204,34 @@ def test_quantize_model_quantizes_weights_and_biases_of_a_copy():
         assert torch.equal(k, k.round()) and k.abs().max() <= 32, name
 
 
+def test_quantization_sweep_measures_test_on_chosen_rows_only_with_the_same_result():
+    """With ``test_fn`` the grid is chosen on validation and only the chosen rows meet the test
+    split: the rows must be exactly those of one evaluator measuring both splits."""
+    from regprune import data
+    from regprune.pruning import split_evaluator
+
+    splits = data.load("synthetic-mnist", val_split=64, n_train=128, n_test=96)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10)).eval()
+    calls = {"test": 0}
+    on_test = split_evaluator(splits, parts=("test",))
+
+    def counted_test(q):
+        calls["test"] += 1
+        return on_test(q)
+
+    totals, fracs = [8, 5, 4, 2], range(1, 8)
+    both = quantize.quantization_sweep(model, split_evaluator(splits), totals, fracs)
+    split = quantize.quantization_sweep(model, split_evaluator(splits, parts=("val",)), totals, fracs,
+                                        test_fn=counted_test)
+    assert calls["test"] == len(both) == 4
+    assert split.to_dict("records") == both[list(split.columns)].to_dict("records")
+    assert set(split.columns) == set(both.columns)
+    assert set(split_evaluator(splits, parts=("test",))(model)) == {"test_acc", "test_loss"}
+    with pytest.raises(ConfigError, match="split_evaluator.parts"):
+        split_evaluator(splits, parts=("train",))
+
+
 def test_quantization_sweep_never_picks_frac_bits_at_or_above_total():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(40, 30), nn.ReLU(), nn.Linear(30, 3))

@@ -270,15 +270,22 @@ MIN_THRESHOLD = 1e-3  # Section 5.2: "we select a minimum weight threshold of 1e
 
 
 def split_evaluator(splits: Splits, loss: Loss | None = None, *, batch_size: int = 1000,
-                    cfg: TrainConfig | None = None) -> Callable[[nn.Module], dict[str, float]]:
+                    cfg: TrainConfig | None = None,
+                    parts: Sequence[str] = ("val", "test")) -> Callable[[nn.Module], dict[str, float]]:
     """``evaluate_fn(model) -> {val_acc, val_loss, test_acc, test_loss, loss}`` on ``splits``
-    (``loss`` is the validation loss), for :func:`threshold_sweep` and the quantization sweep."""
+    (``loss`` is the validation loss), for :func:`threshold_sweep` and the quantization sweep;
+    ``parts`` limits it to the validation or the test split (``loss`` comes with validation)."""
+    for part in parts:
+        check_choice("split_evaluator.parts", part, ("val", "test"))
 
     def evaluate_fn(model: nn.Module) -> dict[str, float]:
-        val = evaluate(model, splits.val, loss, batch_size=batch_size, cfg=cfg)
-        test = evaluate(model, splits.test, loss, batch_size=batch_size, cfg=cfg)
-        return {"val_acc": val["acc"], "val_loss": val["loss"], "test_acc": test["acc"], "test_loss": test["loss"],
-                "loss": val["loss"]}
+        out = {}
+        for part in parts:
+            m = evaluate(model, getattr(splits, part), loss, batch_size=batch_size, cfg=cfg)
+            out.update({f"{part}_acc": m["acc"], f"{part}_loss": m["loss"]})
+        if "val" in parts:
+            out["loss"] = out["val_loss"]
+        return out
 
     return evaluate_fn
 
@@ -433,8 +440,11 @@ class ThresholdSweepHook(Hook):
             from .quantize import quantization_sweep
 
             pruned = prune_at_step(model, picked["step"], self.steps, self.min_threshold) if picked else model
+            # fraction bits are chosen on validation: the test split is measured on the chosen rows only
+            on_val = split_evaluator(state.splits, state.loss, cfg=state.cfg, parts=("val",))
+            on_test = split_evaluator(state.splits, state.loss, cfg=state.cfg, parts=("test",))
             out["quantization"] = {
-                which: quantization_sweep(net, evaluate_fn, self.totals, self.fracs).to_dict("records")
+                which: quantization_sweep(net, on_val, self.totals, self.fracs, test_fn=on_test).to_dict("records")
                 for which, net in (("trained", model), ("pruned", pruned))
             }
         return out

@@ -143,10 +143,15 @@ def quantization_grid(
 
 
 def quantization_sweep(model: nn.Module, evaluate_fn: Callable[[nn.Module], Mapping[str, float]],
-                       *grid_args: Any, **grid_options: Any) -> pd.DataFrame:
+                       *grid_args: Any, test_fn: Callable[[nn.Module], Mapping[str, float]] | None = None,
+                       **grid_options: Any) -> pd.DataFrame:
     """For each total bit width, the fraction bits with the best validation accuracy (ties: the
     first in ``fracs`` order), one row per total in ``totals`` order: ``total_bits, frac_bits,
     val_acc, test_acc, margin, loss`` (+ any other metric ``evaluate_fn`` returns).
+
+    ``test_fn``: when given, ``evaluate_fn`` need only measure validation, and ``test_fn``
+    measures the chosen rows alone (its metrics are added to theirs): the same rows as one
+    ``evaluate_fn`` measuring both, at a fraction of the test evaluations.
 
     A total with no valid fraction width (with the defaults: totals 2 and 3, since fractions
     start at 3 and must stay below the total) gets no row. The other arguments (``totals``,
@@ -155,5 +160,13 @@ def quantization_sweep(model: nn.Module, evaluate_fn: Callable[[nn.Module], Mapp
     grid = quantization_grid(model, evaluate_fn, *grid_args, **grid_options)
     if grid.empty:
         return grid
-    best = grid.loc[grid.groupby("total_bits", sort=False)["val_acc"].idxmax()]
-    return best.reset_index(drop=True)
+    best = grid.loc[grid.groupby("total_bits", sort=False)["val_acc"].idxmax()].reset_index(drop=True)
+    if test_fn is None:
+        return best
+    rounding = grid_options.get("rounding", "nearest")
+    tested = [{k: float(v) for k, v in test_fn(quantize_model(model, int(row.total_bits), int(row.frac_bits),
+                                                                rounding)).items()}
+              for row in best.itertuples()]
+    for key in sorted({k for t in tested for k in t}):
+        best[key] = [t.get(key, math.nan) for t in tested]
+    return best
