@@ -40,7 +40,8 @@ def dense_frame(records: Iterable[dict[str, Any]], coords: Coords) -> pd.DataFra
         if "test_acc" in last:
             row["final_test_error_%"] = 100 * (1 - last["test_acc"])
             row["gap_pp"] = row["final_test_error_%"] - row["train_error_%"]
-        row["wall_time_s"] = r.get("wall_time_s")
+        row["wall_time_s"] = r.get("wall_time_s")  # of the last process only, if the run was resumed
+        row["train_time_s"] = r["metrics"].get("train_time_s")  # every epoch once, across resumptions
         rows.append(row)
     return pd.DataFrame(rows)
 
