@@ -155,6 +155,42 @@ def compare(frame: pd.DataFrame, *, by: str, a: str, b: str, metric: str, expect
     return pd.DataFrame(rows)
 
 
+def against_value(frame: pd.DataFrame, *, metric: str, value: float, expect: str,
+                  within: Sequence[str] = ()) -> pd.DataFrame:
+    """Is our ``metric`` at most (``expect="at most"``) or at least (``"at least"``) a number a
+    paper reports, such as "a LeNet-5 of 31K parameters"?
+
+    Per group of ``within``: our mean and standard deviation over seeds, the difference
+    ours - ``value`` and its standard error, and a verdict: *supported* when our mean lies on the
+    claimed side of ``value``, *contradicted* when it lies on the other side by more than twice
+    its standard error, otherwise (or with a single seed on the other side) *not resolved*. Rows have
+    :func:`compare`'s ``metric``, ``difference`` and ``verdict`` columns, so both mix in one
+    claims table.
+    """
+    sign = {"at most": 1, "at least": -1}
+    if expect not in sign:
+        raise ValueError(f"expect={expect!r}; allowed: 'at most', 'at least'")
+    rows = []
+    groups = frame.groupby(list(within), sort=False) if within else [((), frame)]
+    for key, part in groups:
+        ours = part[metric].dropna()
+        if ours.empty:
+            continue
+        diff = ours.mean() - value
+        se = ours.std(ddof=1) / len(ours) ** 0.5 if len(ours) > 1 else float("nan")
+        excess = diff * sign[expect]  # > 0: on the wrong side of the paper's number
+        if excess <= 0:
+            verdict = "supported"
+        elif se == se and excess > 2 * se:
+            verdict = "contradicted"
+        else:
+            verdict = "not resolved"
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(within, key)), "metric": metric, "ours_mean": ours.mean(), "ours_std": ours.std(),
+                     "paper": value, "difference": diff, "std_error": se, "seeds": str(len(ours)), "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
 def _styles(frame: pd.DataFrame, hue: str, style: str | None):
     colors = {v: f"C{i}" for i, v in enumerate(dict.fromkeys(frame[hue]))}
     dashes = {v: s for v, s in zip(dict.fromkeys(frame[style]), ("-", "--", ":", "-."))} if style else {}
@@ -295,8 +331,8 @@ def signed(x: float) -> str:
 def verdict_summary(claims: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
     """Markdown bullets, one per claim: how many comparisons support it, and each difference.
 
-    ``claims`` is :func:`compare` output with a ``claim`` column; the columns between
-    ``claim`` and ``metric`` name the group of each comparison.
+    ``claims`` is :func:`compare` (or :func:`against_value`) output with a ``claim`` column; the
+    columns between ``claim`` and ``metric`` name the group of each comparison.
     """
     labels = labels or {}
     cols = list(claims.columns)
@@ -309,7 +345,9 @@ def verdict_summary(claims: pd.DataFrame, labels: dict[str, str] | None = None) 
             f"{' / '.join(labels.get(r[c], str(r[c])) for c in here)}: {signed(r['difference'])} ({r['verdict']})"
             for _, r in part.iterrows()
         )
-        lines.append(f"* **{claim}** ({part['metric'].iloc[0]}, difference = claimed method minus baseline): "
+        against = "paper" in part and part["paper"].notna().all()  # rows of against_value()
+        meaning = (f"ours minus the paper's {part['paper'].iloc[0]:g}" if against else "claimed method minus baseline")
+        lines.append(f"* **{claim}** ({part['metric'].iloc[0]}, difference = {meaning}): "
                      f"{counts} of {len(part)} comparisons. {detail}.")
     return "\n".join(lines)
 
