@@ -38,6 +38,20 @@ def test_methods_depart_from_the_plain_run_only_where_they_say():
     assert combo["hooks"][0] == comparison.SFP
 
 
+def test_lca_strength_is_per_model_and_the_diverged_setting_stays_apart():
+    """LeNet-5's conv layers give the LCA data term 37x LeNet-300-100's pre-activations: it takes its own D."""
+    lca = {m: comparison.run_config("cpu", m, "hinge_lca", 0)["penalties"] for m in comparison.MODELS}
+    assert lca["lenet300"] == [{"name": "vc_bound", "layers": "all", "D": comparison.VC_D}]
+    assert lca["lenet5"] == [{"name": "vc_bound", "layers": "all", "D": comparison.VC_D_LENET5_LCA}]
+    assert comparison.VC_D_LENET5_LCA < comparison.VC_D
+    ablation = comparison.run_config("cpu", "lenet5", "hinge_lca_d1e-2", 0)
+    assert ablation["penalties"] == lca["lenet300"]
+    assert comparison.method_of(ablation) == "hinge_lca_d1e-2"
+    assert comparison.method_of(comparison.run_config("cpu", "lenet5", "hinge_lca", 1)) == "hinge_lca"
+    assert "hinge_lca_d1e-2" not in {comparison.method_of(c) for c in chapters.configs("comparison", "cpu")
+                                     if c["model"]["name"] == "lenet300"}
+
+
 def test_threshold_sweep_counts_sparse_macs():
     torch.manual_seed(0)
     model = models.build("lenet5").eval()
