@@ -13,7 +13,8 @@ from regprune import book, chapters, results
 
 from conftest import REPO
 
-NOTEBOOKS = book.notebooks(REPO) + chapters.drafts()  # drafts are out of the book, not out of the tests
+# drafts are out of the book, not out of the tests; executed in the build's order (the scorecard last)
+NOTEBOOKS = book.execution_order(book.notebooks(REPO) + chapters.drafts())
 # notebook -> its chapters; a notebook with none (the benchmarks appendix) trains nothing
 CHAPTERS_OF = {name: [c for c in chapters.CHAPTERS.names() if chapters.CHAPTERS.meta(c)["notebook"] == name]
                for name in NOTEBOOKS}
@@ -40,6 +41,12 @@ def test_there_are_notebooks_and_they_are_committed_clean():
         for required in required_params if CHAPTERS_OF[name] else ("profile", "results_dir"):
             assert required in params, f"{name} lacks parameter {required}"
     assert "benchmarks" in NOTEBOOKS and not CHAPTERS_OF["benchmarks"]
+
+
+def test_the_scorecard_executes_after_the_notebooks_whose_claims_it_gathers():
+    assert book.execution_order(["quickstart", "comparison", "vc_bound", "benchmarks"]) == [
+        "quickstart", "vc_bound", "benchmarks", "comparison"]
+    assert NOTEBOOKS[-1] == "comparison" and sorted(NOTEBOOKS) == sorted(set(NOTEBOOKS))
 
 
 def test_install_cells_match_config():

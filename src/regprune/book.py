@@ -25,6 +25,9 @@ from .registry import ConfigError, check_choice
 
 STAGE = "book-src"
 INSTALL_TAG = "colab-install"
+# Notebooks that read the tables other notebooks save (the comparison chapter's scorecard gathers
+# every chapter's claims table): executed after all the others, wherever they stand in the book.
+EXECUTE_LAST = ("comparison",)
 
 
 def toc_files(root: Path | None = None) -> list[str]:
@@ -48,6 +51,11 @@ def notebooks(root: Path | None = None) -> list[str]:
     """Names of the book's notebooks (``notebooks/<name>.ipynb``) in reading order."""
     root = root or paths.repo_root()
     return [Path(f).name for f in toc_files(root) if (root / f"{f}.ipynb").is_file()]
+
+
+def execution_order(names: list[str]) -> list[str]:
+    """``names`` with those of :data:`EXECUTE_LAST` moved to the end, the rest in their order."""
+    return sorted(names, key=lambda name: name in EXECUTE_LAST)
 
 
 def notebook_path(name: str, root: Path | None = None) -> Path:
@@ -138,7 +146,7 @@ def build(
         if not execute and not staged.exists():
             raise FileNotFoundError(f"execute=False, but notebook {name!r} was not executed into {staged}")
     src = stage(build, root)
-    for name in names if execute else []:
+    for name in execution_order(names) if execute else []:
         print(f"executing notebooks/{name}.ipynb (profile {profile})", flush=True)
         run(name, profile=profile, params=params, build_dir=build, root=root)
     # jupyter-book writes <path-output>/_build/html; aim it so that lands on <build>/html.

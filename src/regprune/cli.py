@@ -58,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     from .profiles import check_profile
 
     check_profile(args.profile)
-    names = book.notebooks() if args.notebook == "all" else [args.notebook]
+    names = book.execution_order(book.notebooks()) if args.notebook == "all" else [args.notebook]
     params = _params(args.param)
     for name in names:  # check all before running any
         book.notebook_path(name)
