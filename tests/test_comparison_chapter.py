@@ -16,9 +16,10 @@ def test_one_budget_every_method_and_sfp_only_where_there_are_convolutions():
     for c in grid:
         experiment.validate(c)
     methods = {(c["model"]["name"], comparison.method_of(c)) for c in grid}
-    assert {m for model, m in methods if model == "lenet5"} == set(comparison.ALL_METHODS)
-    assert {m for model, m in methods if model == "lenet300"} == {
-        m for m, parts in comparison.ALL_METHODS.items() if "lenet300" in parts.get("models", comparison.MODELS)}
+    for model in comparison.MODELS:
+        assert {m for where, m in methods if where == model} == {
+            m for m, parts in comparison.ALL_METHODS.items() if model in parts.get("models", comparison.MODELS)}
+    assert {m for model, m in methods if model == "lenet5"} >= set(comparison.METHODS) | set(comparison.COMBINATIONS)
     assert "sfp" not in {m for model, m in methods if model == "lenet300"}
     assert len(grid) == 3 * len(methods)  # three seeds of each
     budgets = {(c["model"]["name"], c["train"]["epochs"], c["train"]["batch_size"]) for c in grid}
@@ -50,6 +51,25 @@ def test_lca_strength_is_per_model_and_the_diverged_setting_stays_apart():
     assert comparison.method_of(comparison.run_config("cpu", "lenet5", "hinge_lca", 1)) == "hinge_lca"
     assert "hinge_lca_d1e-2" not in {comparison.method_of(c) for c in chapters.configs("comparison", "cpu")
                                      if c["model"]["name"] == "lenet300"}
+
+
+def test_the_switcher_keeps_its_chapters_step_under_this_budgets_momentum():
+    """Momentum 0.9 makes a step 10x the rate: the SNN's rate is cut 10x to take its chapter's step,
+    and the runs at the uncut rate (two of three collapsed) stay apart as an ablation."""
+    from regprune.chapters import switcher_network
+
+    assert switcher_network.TRAIN["momentum"] == 0.0  # its chapter's rate is its step
+    for model in comparison.MODELS:
+        for method in ("snn_neuron", "snn_connection", "llr+snn_connection"):
+            c = comparison.run_config("cpu", model, method, 0)
+            step = c["train"]["lr"] * c["reparam"]["lr_scale"] / (1 - c["train"]["momentum"])
+            assert step == pytest.approx(switcher_network.SNN_LR)
+    fast = comparison.run_config("cpu", "lenet300", "snn_neuron_lr1", 0)
+    assert fast["train"]["lr"] * fast["reparam"]["lr_scale"] == pytest.approx(switcher_network.SNN_LR)
+    assert comparison.method_of(fast) == "snn_neuron_lr1"
+    assert comparison.method_of(comparison.run_config("cpu", "lenet300", "snn_neuron", 0)) == "snn_neuron"
+    assert "snn_neuron_lr1" not in {comparison.method_of(c) for c in chapters.configs("comparison", "cpu")
+                                    if c["model"]["name"] == "lenet5"}
 
 
 def test_threshold_sweep_counts_sparse_macs():
