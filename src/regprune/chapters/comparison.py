@@ -86,7 +86,8 @@ COMBINATIONS: dict[str, dict[str, Any]] = {
     "llr+snn_connection": {"loss": {"name": "llr"}, **{k: METHODS["snn_connection"][k] for k in ("reparam", "hooks")}},
     "cutout+sfp": {"transforms": [CUTOUT], "hooks": [SFP], "models": ("lenet5",)},
 }
-# Runs that document a setting that failed, not a method of the bench: no Pareto point (they diverged).
+# Runs that document a setting that failed, not a method of the bench: no Pareto point (they diverged or
+# collapsed to chance); the notebook lists them apart.
 ABLATIONS: dict[str, dict[str, Any]] = {
     "hinge_lca_d1e-2": {"loss": HINGE, "penalties": [_vc("all", VC_D)], "models": ("lenet5",)},
     "snn_neuron_lr1": {"reparam": {**SNN, "mode": "neuron", "lr_scale": SNN_LR / TRAIN["lr"]}, "hooks": [ALTERNATION],
