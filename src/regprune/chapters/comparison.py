@@ -147,7 +147,7 @@ def run_config(profile: str, model: str, method: str, seed: int) -> dict[str, An
     }
 
 
-@CHAPTERS.register("comparison", notebook="comparison", draft=True)
+@CHAPTERS.register("comparison", notebook="comparison")
 def comparison(profile: str, seeds: Sequence[int] | None) -> list[dict[str, Any]]:
     """Every method (and combination) on LeNet-300-100 and LeNet-5 x seeds, one budget."""
     s = pick(PROFILES, profile)
