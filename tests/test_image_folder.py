@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from regprune import data as D
+from regprune.data.normalize import to_float
 from regprune.registry import ConfigError
 
 CLASSES = ["zebra", "apple", "mango"]  # sorted: apple=0, mango=1, zebra=2 (not creation order)
@@ -179,10 +180,10 @@ def test_standardize_uses_training_set_statistics(folders):
 
 
 def test_existing_datasets_keep_fixed_stats():
-    rec = D._norm_record("standardize", "cifar10")
+    rec = D.norm_record("standardize", "cifar10")
     assert rec["mean"] == list(D.STATS["cifar10"][0]) and rec["stats_of"] == "cifar10"
     u8 = torch.full((2, 3, 2, 2), 255, dtype=torch.uint8)
-    x, _ = D._to_float(u8, "standardize", "cifar10")
+    x, _ = to_float(u8, "standardize", "cifar10")
     assert torch.allclose(x[0, :, 0, 0], (1 - torch.tensor(D.STATS["cifar10"][0])) / torch.tensor(D.STATS["cifar10"][1]))
 
 

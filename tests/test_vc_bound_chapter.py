@@ -51,7 +51,10 @@ def test_method_names_round_trip():
         assert vc.method_of(config) == method
     for c in chapters.configs("vc_bound_cifar", "paper"):
         assert vc.method_of(c) in vc.CIFAR_CELLS[c["model"]["name"]]
-    assert chapters.configs("vc_bound_cifar", "cpu") == []
+    cpu = chapters.configs("vc_bound_cifar", "cpu")  # the quick net's five softmax rows on the JPEG copy
+    assert sorted({vc.method_of(c) for c in cpu}) == sorted(vc.CIFAR_CELLS["quicknet"]) and len(cpu) == 15
+    assert {c["data"]["name"] for c in cpu} == {"cifar10-jpeg"} and [c["seed"] for c in cpu[:6]] == [0] * 5 + [1]
+    assert all(c["train"]["milestones"] == [13, 26] and c["train"]["epochs"] == 30 for c in cpu)
 
 
 def test_cifar_paper_grid_follows_section_5_1():

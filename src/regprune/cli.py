@@ -33,18 +33,30 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _data_check(args: argparse.Namespace) -> int:
+    """Exit 1 when a present file is wrong or unreadable, or a data set named on the command line
+    is missing; a missing data set that was not asked for is reported, not failed."""
+    import json
+
     from . import data, paths
 
     root = paths.data_root(args.root)
+    rows = data.check(root, args.datasets or None)
+    failed = [r for r in rows if r["checksum_ok"] is False or (args.datasets and not r["present"])]
+    if args.format == "json":
+        print(json.dumps({"root": str(root), "files": rows, "ok": not failed}, indent=1))
+        return 1 if failed else 0
     print(f"data root: {root}")
     status = {True: "ok", False: "BAD", None: "-"}
-    print(f"{'dataset':<10} {'file':<28} {'present':<8} {'checksum':<9} path")
-    for row in data.check(root):
-        print(
-            f"{row['dataset']:<10} {row['file']:<28} {'yes' if row['present'] else 'no':<8} "
-            f"{status[row['checksum_ok']]:<9} {row['path']}"
-        )
-    return 0
+    print(f"{'dataset':<13} {'file':<28} {'present':<8} {'checksum':<9} {'expected size':>14}  path")
+    for r in rows:
+        size = f"{r['expected_size']:,}" if r["expected_size"] else "-"
+        print(f"{r['dataset']:<13} {r['file']:<28} {'yes' if r['present'] else 'no':<8} "
+              f"{status[r['checksum_ok']]:<9} {size:>14}  {r['path']}")
+    for r in failed:
+        want = ", ".join(f"{k} {r['expected_' + k]}" for k in ("md5", "sha256") if r["expected_" + k])
+        print(f"{r['dataset']}: {r['file']}: {r['problem']}; expected {want or 'no published checksum'}; "
+              f"get it from {r['url']}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _params(pairs: Sequence[Sequence[str]] | None) -> dict:
@@ -117,6 +129,8 @@ def parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("data", help="data sets: `data check` reports presence and checksums")
     d.add_argument("action", choices=("check",))
+    d.add_argument("datasets", nargs="*", help="data sets that must be present (default: report all, fail on none missing)")
+    d.add_argument("--format", choices=("table", "json"), default="table")
     d.add_argument("--root", help="data root (default: $REGPRUNE_DATA or ./data)")
     d.set_defaults(func=_data_check)
 

@@ -30,6 +30,18 @@ def git_commit(cwd: str | None = None) -> dict[str, Any]:
         return {}
 
 
+@lru_cache(maxsize=None)
+def cpu_model() -> dict[str, Any]:
+    """The CPU's model name and whether it has native bf16 (speeds differ 4x between the CPUs we ran on)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return {"cpu_model": platform.processor() or platform.machine()}
+    name = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")), "")
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return {"cpu_model": name or platform.machine(), "cpu_bf16": "avx512_bf16" in flags or "amx_bf16" in flags}
+
+
 def describe(device: str | torch.device = "cpu") -> dict[str, Any]:
     device = torch.device(device)
     env: dict[str, Any] = {
@@ -47,5 +59,6 @@ def describe(device: str | torch.device = "cpu") -> dict[str, Any]:
         env["cuda"] = torch.version.cuda
     else:
         env["device_name"] = platform.processor() or platform.machine()
+    env.update(cpu_model())
     env.update(git_commit())
     return env

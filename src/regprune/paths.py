@@ -55,6 +55,13 @@ def checkpoints_root(results: Path | str) -> Path:
     return Path(results) / ".checkpoints"
 
 
+def cache_root() -> Path:
+    """Where decoded data sets are cached: ``$REGPRUNE_CACHE``, else ``~/.cache/regprune``.
+    A cache entry is keyed by the checksum of the file it was decoded from, so it is never stale."""
+    env = os.environ.get("REGPRUNE_CACHE")
+    return Path(env).expanduser() if env else Path("~/.cache/regprune").expanduser()
+
+
 def build_root(root: str | Path | None = None) -> Path:
     """The argument, else ``$REGPRUNE_BUILD``, else ``<repo>/_build``."""
     if root:

@@ -20,6 +20,7 @@ layer is pruned at its own k-th threshold (:func:`threshold_sweep`), with no ret
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from typing import Any, Callable, Mapping, Sequence
 
@@ -408,17 +409,26 @@ class ThresholdSweepHook(Hook):
     ``threshold_sweep``: :func:`threshold_sweep` over ``steps`` thresholds per layer and the
     step :func:`pick_step` chooses on validation within ``tolerance_pp`` points. With
     ``quantize``, ``quantization``: the fixed-point sweep (:func:`regprune.quantize.quantization_sweep`,
-    fraction bits chosen on validation) of the trained network and of the pruned one.
+    fraction bits chosen on validation) of the trained network and of the pruned one;
+    ``allow_frac_ge_total`` lets the fraction bits reach or pass the total, as the paper's
+    fixed-point tool does. ``keep_grid``: also store every (total, fraction) pair's validation
+    accuracy (``quantization_grid``), so another choice rule can be scored later without
+    retraining. Everything is evaluated in fp32, whatever precision the network trained in:
+    bf16 arithmetic would blur the bit widths this analysis compares.
     """
 
     def __init__(self, steps: int = 50, tolerance_pp: float = 1.0, min_threshold: float = MIN_THRESHOLD,
                  quantize: bool = True, totals: Sequence[int] = tuple(range(16, 1, -1)),
-                 fracs: Sequence[int] = tuple(range(3, 16))):
+                 fracs: Sequence[int] = tuple(range(3, 16)), allow_frac_ge_total: bool = False,
+                 keep_grid: bool = False):
         _check_sweep_args(steps, min_threshold)
         pick_step({"dense": {"val_acc": 1.0}, "steps": []}, tolerance_pp)  # checks tolerance_pp
         check_choice("threshold_sweep.quantize", quantize, (True, False))
+        check_choice("threshold_sweep.allow_frac_ge_total", allow_frac_ge_total, (True, False))
+        check_choice("threshold_sweep.keep_grid", keep_grid, (True, False))
         self.steps, self.tolerance_pp, self.min_threshold = steps, float(tolerance_pp), float(min_threshold)
         self.quantize, self.totals, self.fracs = quantize, [int(t) for t in totals], [int(f) for f in fracs]
+        self.allow_frac_ge_total, self.keep_grid = allow_frac_ge_total, keep_grid
 
     @torch.no_grad()
     def on_fit_end(self, state: FitState) -> dict[str, Any]:
@@ -427,7 +437,8 @@ class ThresholdSweepHook(Hook):
         # kept in the training memory format: a channels_last LeNet-5 evaluates about 1.8x faster
         # (CPU), and this hook evaluates the network some 125 times
         model = copy.deepcopy(state.model).eval()
-        evaluate_fn = split_evaluator(state.splits, state.loss, cfg=state.cfg)
+        cfg = dataclasses.replace(state.cfg, precision="fp32")
+        evaluate_fn = split_evaluator(state.splits, state.loss, cfg=cfg)
         sweep = threshold_sweep(model, evaluate_fn, self.steps, min_threshold=self.min_threshold,
                                 input_shape=tuple(state.splits.train.input_shape))
         picked = pick_step(sweep, self.tolerance_pp)
@@ -441,10 +452,16 @@ class ThresholdSweepHook(Hook):
 
             pruned = prune_at_step(model, picked["step"], self.steps, self.min_threshold) if picked else model
             # fraction bits are chosen on validation: the test split is measured on the chosen rows only
-            on_val = split_evaluator(state.splits, state.loss, cfg=state.cfg, parts=("val",))
-            on_test = split_evaluator(state.splits, state.loss, cfg=state.cfg, parts=("test",))
+            on_val = split_evaluator(state.splits, state.loss, cfg=cfg, parts=("val",))
+            on_test = split_evaluator(state.splits, state.loss, cfg=cfg, parts=("test",))
+            grids: dict[str, list] = {}
             out["quantization"] = {
-                which: quantization_sweep(net, on_val, self.totals, self.fracs, test_fn=on_test).to_dict("records")
+                which: quantization_sweep(net, on_val, self.totals, self.fracs, test_fn=on_test,
+                                          allow_frac_ge_total=self.allow_frac_ge_total,
+                                          grid_out=grids.setdefault(which, [])).to_dict("records")
                 for which, net in (("trained", model), ("pruned", pruned))
             }
+            if self.keep_grid:
+                out["quantization_grid"] = {which: [{k: r[k] for k in ("total_bits", "frac_bits", "val_acc")}
+                                                    for r in rows] for which, rows in grids.items()}
         return out

@@ -265,11 +265,21 @@ CIFAR = {
         "post": {**POST, "steps": 5, "totals": [8, 4], "fracs": [3, 6]},
         "seeds": [0],
     },
+    # CIFAR-10 (JPEG q75 copy), the quick net only, on a 30-epoch schedule with the paper's shape:
+    # lr x0.1 at 100k and 200k of 230k iterations -> epochs 13 and 26 of 30. bf16 autocast: on this
+    # book's AVX-512-BF16 CPU the quick net trains at 4,670 samples/s against 3,280 in fp32 (measured).
+    "cpu": {
+        "data": {"name": "cifar10-jpeg", "val_split": 5000, "split_seed": 0},
+        "train": {"precision": "bf16", "epochs": 30, "milestones": [13, 26]},
+        "cells": {"quicknet": CIFAR_CELLS["quicknet"]},
+        "post": {**POST, "steps": 100, "allow_frac_ge_total": True, "keep_grid": True},
+        "seeds": [0, 1, 2],
+    },
     "paper": {
         "data": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
         "train": {"precision": "bf16"},
         "cells": CIFAR_CELLS,
-        "post": {**POST, "steps": 100},  # Sec. 5.2: 100 steps for CNNs
+        "post": {**POST, "steps": 100, "allow_frac_ge_total": True, "keep_grid": True},  # Sec. 5.2: 100 steps for CNNs
         "seeds": [0, 1, 2],
     },
 }
@@ -290,10 +300,10 @@ def cifar_config(profile: str, model: str, method: str, seed: int, s: dict[str, 
 
 @CHAPTERS.register("vc_bound_cifar", notebook="vc_bound")
 def vc_bound_cifar(profile: str, seeds: Sequence[int] | None) -> list[dict[str, Any]]:
-    """Tables 3-5, Figs. 1-2: the Caffe quick net and DenseNet-40 on CIFAR-10 (a GPU's work)."""
-    if profile == "cpu":
-        return []  # CIFAR at these settings needs a GPU; the notebook shows the paper's tables instead
+    """Tables 3-5, Figs. 1-2: the Caffe quick net and DenseNet-40 on CIFAR-10. The cpu profile runs the
+    quick net on the JPEG copy of CIFAR-10 at a shortened schedule; DenseNet-40 needs a GPU.
+    Seed by seed, so a grid cut short still pairs every method on the seeds it reached."""
     s = pick(CIFAR, profile)
     seeds = list(seeds if seeds is not None else s["seeds"])
     return [cifar_config(profile, model, method, seed, s)
-            for model, methods in s["cells"].items() for method in methods for seed in seeds]
+            for seed in seeds for model, methods in s["cells"].items() for method in methods]
