@@ -34,7 +34,10 @@ def test_efficiency_llr_cifar_grid():
     assert {d["dataset"] for d in coords} == {"cifar10", "cifar100"} and len(paper) == 72
     prune = paper[0]["hooks"][0]
     assert prune["theta_conv"] == pytest.approx([0.5 + 0.05 * k for k in range(10)]) and prune["theta_fc"] == 0.75
-    assert chapters.configs("efficiency_llr_cifar", "cpu") == []  # CIFAR waits for a GPU
+    cpu = chapters.configs("efficiency_llr_cifar", "cpu")  # ResNet-20 on the JPEG copy, softmax and LLR
+    assert [(c["seed"], describe(c)["output"]) for c in cpu] == [(s, o) for s in (0, 1, 2) for o in ("softmax", "llr")]
+    assert {c["data"]["name"] for c in cpu} == {"cifar10-jpeg"} and {describe(c)["dataset"] for c in cpu} == {"cifar10"}
+    assert all(c["train"]["epochs"] == 30 and c["train"]["milestones"] == [15, 23] for c in cpu)
     smoke = chapters.configs("efficiency_llr_cifar", "smoke")
     assert {describe(c)["dataset"] for c in smoke} == {"cifar10", "cifar100"}
     assert {describe(c)["family"] for c in smoke} == {"resnet", "densenet"}

@@ -405,7 +405,10 @@ def test_flops_pruning_grid():
     from regprune import chapters
     from regprune.chapters import flops_pruning as ch
 
-    assert chapters.configs("flops_pruning", "cpu") == []  # CIFAR at 200 epochs: a GPU run
+    cpu = chapters.configs("flops_pruning", "cpu")  # ResNet-20 x six methods x 3 seeds on the JPEG copy, 30 epochs
+    assert len(cpu) == 18 and {c["model"]["name"] for c in cpu} == {"resnet20"}
+    assert [c["seed"] for c in cpu[:7]] == [0] * 6 + [1]  # seed by seed: a grid cut short stays paired
+    assert {c["data"]["name"] for c in cpu} == {"cifar10-jpeg"} and all(c["train"]["milestones"] == [15, 23] for c in cpu)
     paper = chapters.configs("flops_pruning", "paper")
     cells = [ch.describe(c) for c in paper]
     assert len(paper) == 5 * 6 * 3

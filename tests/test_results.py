@@ -111,7 +111,8 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
 
 def test_book_renders_from_committed_cpu_results():
     """Every cpu-profile run a chapter asks for is stored, so `make book` needs no data and trains nothing.
-    A run may have diverged only where the chapter keeps it as an ablation (the comparison's failed settings)."""
+    A run may have diverged only where the chapter keeps it as an ablation (the comparison's failed settings).
+    A stored-only grid (CIFAR, filled run by run) may be partly stored: its notebook shows what is there."""
     from regprune import chapters
     from regprune.chapters import comparison
 
@@ -124,6 +125,8 @@ def test_book_renders_from_committed_cpu_results():
             continue
         for config in chapters.configs(chapter, "cpu"):
             record = store.load(config)
+            if record is None and chapters.stored_only(chapter):
+                continue
             assert record is not None, f"{chapter}: no stored cpu result for seed {config['seed']}"
             ablation = chapter == "comparison" and comparison.method_of(config) in comparison.ABLATIONS
             assert record["status"] in (("completed", "diverged") if ablation else ("completed",)), \

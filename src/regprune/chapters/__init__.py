@@ -21,6 +21,13 @@ from ..registry import Registry
 CHAPTERS = Registry("chapter")
 
 
+def stored_only(chapter: str) -> bool:
+    """A grid registered with ``stored_only=True`` (the CIFAR grids of the cpu profile) is trained run by
+    run with ``regprune train``, each run stored and committed as it ends; its notebook shows the
+    runs that are stored and never trains one, so a book build stays minutes long at any stage."""
+    return bool(CHAPTERS.meta(chapter).get("stored_only"))
+
+
 def drafts() -> list[str]:
     """Notebooks of chapters registered with ``draft=True``: their cpu runs are not all stored
     yet, so they stay out of ``_toc.yml`` and the built book; the tests still run them in smoke."""

@@ -298,7 +298,7 @@ def cifar_config(profile: str, model: str, method: str, seed: int, s: dict[str, 
             "hooks": [s["post"], TSNE], "train": {**CIFAR_TRAIN[model], **s["train"]}}
 
 
-@CHAPTERS.register("vc_bound_cifar", notebook="vc_bound")
+@CHAPTERS.register("vc_bound_cifar", notebook="vc_bound", stored_only=True)
 def vc_bound_cifar(profile: str, seeds: Sequence[int] | None) -> list[dict[str, Any]]:
     """Tables 3-5, Figs. 1-2: the Caffe quick net and DenseNet-40 on CIFAR-10. The cpu profile runs the
     quick net on the JPEG copy of CIFAR-10 at a shortened schedule; DenseNet-40 needs a GPU.
