@@ -83,9 +83,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _sweep(args: argparse.Namespace) -> int:
     """Every run of a chapter's grid into the store, on the chosen backend; exit 1 if any run failed."""
-    from . import chapters, runner
+    from . import chapters, runner, transfer
 
-    outcome = runner.sweep(lambda: chapters.configs(args.chapter, args.profile, args.seeds, args.results_dir),
+    shard = transfer.parse_shard(args.shard) if args.shard else None
+    outcome = runner.sweep(lambda: [c for c in chapters.configs(args.chapter, args.profile, args.seeds, args.results_dir)
+                                    if transfer.in_shard(c, shard)],
                            label=f"{args.chapter} ({args.profile})", backend=args.backend, address=args.address,
                            gpus_per_run=args.gpus_per_run, results_dir=args.results_dir, recompute=args.recompute,
                            device=args.device, data_root=args.data_root,
@@ -97,6 +99,18 @@ def _train(args: argparse.Namespace) -> int:
     """``regprune train``: ``regprune sweep --backend local``."""
     args.backend, args.address, args.gpus_per_run = "local", None, None
     return _sweep(args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Bring stored runs home from another store; exit 1 if any record conflicts or is invalid."""
+    from . import transfer
+
+    out = transfer.import_records(args.source, args.results_dir)
+    print(", ".join(f"{len(v)} {k}" for k, v in out.items()))
+    for kind in ("conflict", "invalid"):
+        for path in out[kind]:
+            print(f"{kind}: {path}", file=sys.stderr)
+    return 1 if out["conflict"] or out["invalid"] else 0
 
 
 def _book(args: argparse.Namespace) -> int:
@@ -154,6 +168,7 @@ def parser() -> argparse.ArgumentParser:
         q.add_argument("--results-dir", help="results root, a folder or a URL such as s3://bucket/results "
                                              "(default: $REGPRUNE_RESULTS or the repository's results/)")
         q.add_argument("--recompute", action="store_true", help="train again even when a result is stored")
+        q.add_argument("--shard", help="I/N: only the runs of shard I of N (by run key), for N workers on one store")
 
     t = sub.add_parser("train", help="train (or load) every run of a chapter's grid into the results store")
     grid_options(t)
@@ -167,6 +182,12 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--gpus-per-run", type=float, help="ray: GPUs each run asks for, may be a fraction "
                                                      "(default: 1 where the cluster has GPUs, else 0)")
     w.set_defaults(func=_sweep)
+
+    i = sub.add_parser("import-results", help="copy stored runs from another results folder (a GPU machine's "
+                                              "output) into the store, verifying keys, never replacing a record")
+    i.add_argument("source", help="a results folder: <source>/<chapter>/<profile>/<key>.json")
+    i.add_argument("--results-dir", help="the store to import into (default: $REGPRUNE_RESULTS or results/)")
+    i.set_defaults(func=_import)
 
     b = sub.add_parser("book", help="execute every notebook, then build the Jupyter Book (-W)")
     notebook_options(b, "cpu")
