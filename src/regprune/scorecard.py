@@ -20,8 +20,8 @@ from .report import signed
 CLAIMS = Path(__file__).with_name("paper_data") / "claims.csv"
 CLAIM_COLUMNS = ["paper", "claim_id", "claim", "paper_value", "source", "chapter", "match", "scope", "needs_gpu"]
 COLUMNS = ["paper", "claim", "paper_value", "source", "ours", "profile", "data", "verdict", "chapter"]
-VERDICTS = ("reproduced", "partly", "not reproduced", "not resolved", "awaits GPU run", "not tested",
-            "not run in this build")
+VERDICTS = ("reproduced", "partly", "not reproduced", "not resolved", "awaits GPU run", "not yet measured",
+            "not tested", "not run in this build")
 UNMEASURED = "not yet measured"  # what a chapter writes for a claim whose runs do not exist yet
 
 
@@ -124,11 +124,22 @@ def _chapter_table(root: Path, chapter: str, cache: dict[str, pd.DataFrame | Non
     return cache[chapter]
 
 
+def _from_code(claim, profile: str, results_dir: str | Path | None) -> tuple[str, str]:
+    """(ours, verdict) of a claim written as code (:mod:`regprune.claims`), judged by the one rule
+    on the stored runs of its grid."""
+    from .claims import evaluate
+
+    verdict, evidence = evaluate(claim, profile, results_dir)
+    ours = "; ".join(f"{name}: {e.verdict}, {e.reason}" for name, e in evidence if e is not None)
+    return ours, verdict
+
+
 def gather(tables_dir: str | Path | None = None, profile: str = "cpu",
-           claims: pd.DataFrame | str | Path | None = None) -> pd.DataFrame:
-    """One row per transcribed claim with our measurement and verdict, read from the chapters'
-    saved claims tables under ``tables_dir`` (default: the build's tables). ``profile`` is the
-    profile the chapters were built with (their tables do not record it)."""
+           claims: pd.DataFrame | str | Path | None = None, results_dir: str | Path | None = None) -> pd.DataFrame:
+    """One row per transcribed claim with our measurement and verdict. A claim written as code
+    (:func:`regprune.claims.by_id`) is judged by the one rule on the stored runs of its grid in
+    ``results_dir``; the others are read from the chapters' saved claims tables under ``tables_dir``
+    (default: the build's tables). ``profile`` is the profile the chapters were built with."""
     check_profile(profile)
     if claims is None or isinstance(claims, (str, Path)):
         claims = load_claims(claims)
@@ -136,12 +147,21 @@ def gather(tables_dir: str | Path | None = None, profile: str = "cpu",
         claims = check_claims(claims)
     else:
         raise ConfigError(f"claims={type(claims).__name__} is not allowed; choose one of: None, a path, a DataFrame")
+    from .claims import by_id
+
+    coded = by_id()
     root = paths.tables_root(tables_dir)
     cache: dict[str, pd.DataFrame | None] = {}
     rows = []
     for c in claims.itertuples(index=False):
         ours, outcome = "", None
         table = _chapter_table(root, c.chapter, cache) if c.match else None
+        if c.claim_id in coded and profile != "paper":
+            ours, outcome = _from_code(coded[c.claim_id], profile, results_dir)
+            rows.append({"paper": c.paper, "claim": c.claim, "paper_value": c.paper_value, "source": c.source,
+                         "ours": ours, "profile": profile if ours else "", "data": coded[c.claim_id].scope,
+                         "verdict": outcome, "chapter": c.chapter})
+            continue
         if c.match and table is None:
             outcome = "not run in this build"
         elif c.match:

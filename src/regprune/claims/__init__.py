@@ -1,7 +1,51 @@
-"""The papers' claims and the one rule that judges them (:mod:`.rule`)."""
+"""The papers' claims as code and the one rule that judges them.
+
+:mod:`.rule` is the decision rule; :mod:`.base` defines a claim and its named parts; the claims
+themselves live in modules by subject (:mod:`.cifar`: the CIFAR claims our `cpu` profile
+measures). :func:`by_id` finds a claim by its ``paper_data/claims.csv`` id; :func:`evaluate`
+judges it on the stored runs of its grid, training nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 from .rule import (AWAITS_GPU, CONFIDENCE, DATA_UNAVAILABLE, NOT_REPRODUCED, NOT_RESOLVED, PARTLY, REPRODUCED,
                    VERDICTS, Evidence, bootstrap_interval, combine, judge, paired_interval, t_interval)
 
 __all__ = ["AWAITS_GPU", "CONFIDENCE", "DATA_UNAVAILABLE", "NOT_REPRODUCED", "NOT_RESOLVED", "PARTLY", "REPRODUCED",
-           "VERDICTS", "Evidence", "bootstrap_interval", "combine", "judge", "paired_interval", "t_interval"]
+           "VERDICTS", "Evidence", "bootstrap_interval", "by_id", "combine", "evaluate", "judge", "paired_interval",
+           "records", "t_interval", "table"]
+
+
+def by_id() -> dict[str, Any]:
+    """Every claim written as code, by id (imported on first use: claims read the chapters' grids)."""
+    from .cifar import CLAIMS
+
+    return {c.id: c for c in CLAIMS}
+
+
+def records(claim: Any, profile: str, results_dir: str | Path | None = None) -> list[dict[str, Any]]:
+    """The stored runs of the claim's grid in ``profile`` (loads only, never trains)."""
+    from .. import chapters, results
+
+    found, _ = results.stored(chapters.configs(claim.grid, profile, results_dir=results_dir), results_dir)
+    return found
+
+
+def table(grid: str, profile: str, results_dir: str | Path | None = None):
+    """Every coded claim judged on ``grid``'s stored runs: one row per named part, with the claim's
+    verdict, n, our mean and interval, the paper's value, the tolerance and the reason."""
+    import pandas as pd
+
+    mine = [c for c in by_id().values() if c.grid == grid]
+    if not mine:
+        return pd.DataFrame()
+    found = records(mine[0], profile, results_dir)
+    return pd.concat([c.rows(found) for c in mine], ignore_index=True)
+
+
+def evaluate(claim: Any, profile: str, results_dir: str | Path | None = None):
+    """(verdict, [(part, evidence)]) of ``claim`` on the stored runs of its grid in ``profile``."""
+    return claim.evaluate(records(claim, profile, results_dir))

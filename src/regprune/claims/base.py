@@ -1,0 +1,110 @@
+"""A paper's claim as code: what the paper says, what we measure, and the tolerance fixed first.
+
+A :class:`Claim` has one or more named :class:`Part` s. Each part measures one interval from the
+stored records of one grid (``measure(frame) -> interval | None``, with the frame one row per
+completed run and seed) and is judged by :func:`regprune.claims.rule.judge`; a claim of several
+parts is combined by :func:`regprune.claims.rule.combine`. A part that no stored run measures
+yet is *not yet measured*: a grid still being filled, not a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import rule
+
+UNMEASURED = "not yet measured"
+Interval = tuple[int, float, float, float]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One judged statement: a shape, the paper's number (if any), a tolerance, and how we measure it."""
+
+    name: str
+    measure: Callable[[pd.DataFrame], Interval | None]
+    shape: str
+    side: str | None = None
+    paper: float | None = None
+    tolerance: float | None = None
+    unit: str = ""
+    # a cause stated before looking (e.g. a shortened schedule) under which "not reproduced" is read as
+    # "not resolved": the measurement cannot tell the paper's effect from our setting's
+    caveat: str | None = None
+
+    def judge(self, frame: pd.DataFrame) -> rule.Evidence | None:
+        interval = self.measure(frame) if not frame.empty else None
+        if interval is None:
+            return None
+        e = rule.judge(interval, shape=self.shape, side=self.side, paper=self.paper, tolerance=self.tolerance,
+                       unit=self.unit)
+        if self.caveat and e.verdict == rule.NOT_REPRODUCED:
+            return rule.Evidence(rule.NOT_RESOLVED, e.n, e.mean, e.low, e.high, e.paper, e.tolerance,
+                                 f"{e.reason}; {self.caveat}")
+        return e
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim of a paper (``id`` as in ``paper_data/claims.csv``) judged on the runs of ``grid``."""
+
+    id: str
+    paper: str
+    where: str
+    text: str
+    grid: str
+    scope: str
+    parts: tuple[Part, ...]
+    frame: Callable[[list[dict[str, Any]]], pd.DataFrame] = field(repr=False, default=None)
+
+    def evaluate(self, records: list[dict[str, Any]]) -> tuple[str, list[tuple[str, rule.Evidence | None]]]:
+        """(verdict, [(part name, evidence or None)]) from the grid's stored records."""
+        frame = self.frame(records)
+        evidence = [(p.name, p.judge(frame)) for p in self.parts]
+        measured = {name: e.verdict for name, e in evidence if e is not None}
+        if not measured:
+            return UNMEASURED, evidence
+        if len(self.parts) == 1:
+            return next(iter(measured.values())), evidence
+        return rule.combine(measured), evidence
+
+    def rows(self, records: list[dict[str, Any]]) -> pd.DataFrame:
+        """One row per part (the claim's verdict on each), for a chapter's claim table."""
+        verdict, evidence = self.evaluate(records)
+        out = []
+        for part, (name, e) in zip(self.parts, evidence):
+            base = {"claim": self.id, "part": name, "claim verdict": verdict}
+            out.append({**base, **(e.as_row() if e else {"verdict": UNMEASURED, "n": 0, "paper": part.paper,
+                                                          "tolerance": part.tolerance, "reason": "no stored run yet"})})
+        return pd.DataFrame(out)
+
+
+def per_seed(frame: pd.DataFrame, column: str, value: Any, metric: str) -> dict[int, float]:
+    """``{seed: metric}`` of the rows where ``column == value`` (one row per seed)."""
+    part = frame[frame[column] == value]
+    return {int(s): float(v) for s, v in zip(part["seed"], part[metric])}
+
+
+def paired(column: str, baseline: Any, method: Any, metric: str, log: bool = False
+           ) -> Callable[[pd.DataFrame], Interval | None]:
+    """A measure: the paired interval of ``method - baseline`` (of log ``metric`` for ratios)."""
+    def measure(frame: pd.DataFrame) -> Interval | None:
+        a, b = per_seed(frame, column, baseline, metric), per_seed(frame, column, method, metric)
+        if not set(a) & set(b):
+            return None
+        if log:
+            a, b = {s: float(np.log(v)) for s, v in a.items()}, {s: float(np.log(v)) for s, v in b.items()}
+        return rule.paired_interval(a, b)
+    return measure
+
+
+def single(column: str, value: Any, metric: str) -> Callable[[pd.DataFrame], Interval | None]:
+    """A measure: the t interval of ``metric`` over the seeds of one method."""
+    def measure(frame: pd.DataFrame) -> Interval | None:
+        values = per_seed(frame, column, value, metric)
+        return rule.t_interval(list(values.values())) if values else None
+    return measure

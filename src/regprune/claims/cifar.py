@@ -1,0 +1,131 @@
+"""The CIFAR claims our `cpu` profile measures, on CIFAR-10 (JPEG q75 copy) at shortened schedules.
+
+Every tolerance below was fixed on 2026-12-03, before the first CIFAR run of any of these grids
+was stored. Reasoning, once for all of them: the JPEG copy costs a little accuracy (its images
+are smoothed), and our schedules are 30 epochs instead of the papers' 200-511, so an absolute
+accuracy is judged with a tolerance of 3 points; differences between methods are judged by
+direction only (their size depends on the schedule), paired over seeds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .. import sweeps
+from ..chapters import efficiency_llr, flops_pruning, vc_bound
+from .base import Claim, Part, paired, single
+
+JPEG = "CIFAR-10 (JPEG q75 copy)"
+SHORT = ("30 epochs instead of 200: a short schedule favours the control over mixup, which regularizes "
+         "and pays off late, so a shortfall here cannot be told from our schedule")
+
+
+def _flops_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """ResNet-20: one row per run, test accuracy (%) of the weights chosen on validation."""
+    frame = sweeps.dense_frame(records, flops_pruning.describe)
+    if not frame.empty:
+        frame = frame[frame["model"] == "resnet20"].copy()
+        frame["test_acc_%"] = 100 - frame["test_error_%"]
+    return frame
+
+
+def _quicknet_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """The quick net: one row per run, accuracies (%) and the compression at the step picked on validation."""
+    frame = sweeps.threshold_frame(records, vc_bound.describe)
+    return frame[frame["model"] == "quicknet"] if not frame.empty else frame
+
+
+def _llr_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """ResNet-20 on CIFAR-10: one row per run, dense and median-pruned test error (%)."""
+    sweep = sweeps.sweep_frame(records, efficiency_llr.describe)
+    if sweep.empty:
+        return sweep
+    sweep = sweep[(sweep["model"] == "resnet20") & (sweep["dataset"] == "cifar10")]
+    dense = sweep[sweep["k"] == -1].set_index("key")
+    median = sweeps.at_setting(sweep, "median").set_index("key")
+    out = dense[["seed", "output", "test_error_%"]].copy()
+    out["pruned_test_error_%"] = median["test_error_%"]
+    return out.reset_index()
+
+
+def _resnet20(text: str) -> str:
+    return f"{JPEG}, ResNet-20 only, 30 epochs (lr x0.1 at 15 and 23), bf16, 3 seeds: {text}"
+
+
+FLOPS = "flops_pruning"
+CLAIMS: tuple[Claim, ...] = (
+    Claim("mixup_raises_accuracy", "004", "Sec. 6.2, Table 2", "Mixup raises accuracy over the control.", FLOPS,
+          _resnet20("the paper's ResNet-20 gain is +1.04 points"),
+          (Part("mixup - control (test accuracy, pp)", paired("method", "control", "mixup", "test_acc_%"),
+                "direction", side="higher", unit="pp", caveat=SHORT),), _flops_frame),
+    Claim("cutout_raises_accuracy", "004", "Sec. 6.2, Table 2", "Cutout raises accuracy over the control.", FLOPS,
+          _resnet20("the paper's ResNet-20 gain is +1.37 points"),
+          (Part("cutout - control (test accuracy, pp)", paired("method", "control", "cutout", "test_acc_%"),
+                "direction", side="higher", unit="pp"),), _flops_frame),
+    Claim("pruning_costs_accuracy", "004", "Sec. 6.3, Table 3", "Soft filter pruning alone costs a little accuracy.",
+          FLOPS, _resnet20("the paper's ResNet-20 cost is 0.16 (Table 3) or 0.54 points (Table 1)"),
+          (Part("pruning - control (test accuracy, pp)", paired("method", "control", "pruning", "test_acc_%"),
+                "direction", side="lower", unit="pp"),
+           Part("pruning - control is above -5 pp (the paper's threshold)",
+                paired("method", "control", "pruning", "test_acc_%"), "bound", side="higher", paper=-5.0, unit="pp")),
+          _flops_frame),
+    Claim("mixup_pruning_beats_control", "004", "Sec. 6.4, Table 4", "Mixup with pruning beats the control.", FLOPS,
+          _resnet20("the paper's ResNet-20 gain is +0.31 points, at 15.2% fewer FLOPs by construction"),
+          (Part("mixup & pruning - control (test accuracy, pp)",
+                paired("method", "control", "mixup_pruning", "test_acc_%"), "direction", side="higher", unit="pp",
+                caveat=SHORT),), _flops_frame),
+    Claim("cutout_pruning_beats_control", "004", "Sec. 6.4, Table 4", "Cutout with pruning beats the control.", FLOPS,
+          _resnet20("the paper's ResNet-20 gain is +1.24 points, at 15.2% fewer FLOPs by construction"),
+          (Part("cutout & pruning - control (test accuracy, pp)",
+                paired("method", "control", "cutout_pruning", "test_acc_%"), "direction", side="higher", unit="pp"),),
+          _flops_frame),
+    Claim("combination_beats_each_alone", "004", "Abstract, Secs. 1, 6.4, 7",
+          "Regularization combined with pruning is a marked improvement over each technique alone.", FLOPS,
+          _resnet20("four named parts: each combination against pruning alone and against its regularizer alone"),
+          (Part("mixup & pruning - pruning", paired("method", "pruning", "mixup_pruning", "test_acc_%"),
+                "direction", side="higher", unit="pp", caveat=SHORT),
+           Part("mixup & pruning - mixup", paired("method", "mixup", "mixup_pruning", "test_acc_%"),
+                "direction", side="higher", unit="pp"),
+           Part("cutout & pruning - pruning", paired("method", "pruning", "cutout_pruning", "test_acc_%"),
+                "direction", side="higher", unit="pp"),
+           Part("cutout & pruning - cutout", paired("method", "cutout", "cutout_pruning", "test_acc_%"),
+                "direction", side="higher", unit="pp")), _flops_frame),
+    Claim("control_accuracy", "004", "Sec. 6.1, Table 1", "The control ResNet-20 reaches 91.63% on CIFAR-10.", FLOPS,
+          _resnet20("judged against 91.63 ± 3 points (JPEG copy and 30 epochs)"),
+          (Part("control test accuracy (%)", single("method", "control", "test_acc_%"), "value", paper=91.63,
+                tolerance=3.0, unit="%"),), _flops_frame),
+    Claim("quicknet_accuracy", "003", "Sec. 5.2.2, Table 4",
+          "On the CIFAR-10 quick net the data-dependent regularizer reaches the best accuracy in the pool.",
+          "vc_bound_cifar", f"{JPEG}, Caffe quick net, 30 epochs (lr x0.1 at 13 and 26), bf16, 3 seeds",
+          (Part("S+W2+LCL test accuracy (%), paper 79 ± 3", single("method", "S+W2+LCL", "test_acc_%"), "value",
+                paper=79.0, tolerance=3.0, unit="%"),
+           Part("S+W2+LCL - S (test accuracy, pp)", paired("method", "S", "S+W2+LCL", "test_acc_%"), "direction",
+                side="higher", unit="pp"),
+           Part("S+W2+LCL - S+W2 (test accuracy, pp)", paired("method", "S+W2", "S+W2+LCL", "test_acc_%"),
+                "direction", side="higher", unit="pp"),
+           Part("S+W2+LCL - S+LCA (test accuracy, pp)", paired("method", "S+LCA", "S+W2+LCL", "test_acc_%"),
+                "direction", side="higher", unit="pp"),
+           Part("S+W2+LCL - S+W2+LCA (test accuracy, pp)", paired("method", "S+W2+LCA", "S+W2+LCL", "test_acc_%"),
+                "direction", side="higher", unit="pp")), _quicknet_frame),
+    Claim("quicknet_compression", "003", "Sec. 5.2.2, Table 3",
+          "On the CIFAR-10 quick net, L2 weight regularization compresses most, followed by the data-dependent "
+          "regularizer.", "vc_bound_cifar",
+          f"{JPEG}, Caffe quick net, 30 epochs, 3 seeds; compression judged on log r at the step picked on validation",
+          (Part("log r: S+W2 - S", paired("method", "S", "S+W2", "compression", log=True), "direction",
+                side="higher"),
+           Part("log r: S+W2 - S+W2+LCL", paired("method", "S+W2+LCL", "S+W2", "compression", log=True),
+                "direction", side="higher"),
+           Part("log r: S+W2+LCL - S", paired("method", "S", "S+W2+LCL", "compression", log=True), "direction",
+                side="higher")), _quicknet_frame),
+    Claim("cifar10_llr_tradeoff", "000", "Figs. 4 and 7, Table 7",
+          "On CIFAR-10, LLR outputs give better error-parameter trade-offs than softmax.", "efficiency_llr_cifar",
+          f"{JPEG}, ResNet-20 only (the paper: ResNet-20/32/56, DenseNet-BC-40/60/100), 30 epochs (lr / 10 at 15 "
+          "and 23), bf16, 3 seeds; two named parts: the dense network, and the network pruned at the median setting",
+          (Part("LLR - softmax (dense test error, pp)", paired("output", "softmax", "llr", "test_error_%"),
+                "direction", side="lower", unit="pp"),
+           Part("LLR - softmax (test error at the median pruning setting, pp)",
+                paired("output", "softmax", "llr", "pruned_test_error_%"), "direction", side="lower", unit="pp")),
+          _llr_frame),
+)
