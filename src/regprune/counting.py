@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.prune import BasePruningMethod
 
-LAYER_TYPES = (nn.Conv1d, nn.Conv2d, nn.Linear)
+from .layers import LAYER_TYPES, weight_layers
 
 
 def _own_tensors(m: nn.Module) -> Iterator[tuple[str, Tensor]]:
@@ -99,8 +99,7 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...], device: str | to
     modes = {m: m.training for m in model.modules()}
     handles = [
         m.register_forward_hook(lambda m, inp, out, name=name: rows.append(_layer_row(name, m, inp[0], out)))
-        for name, m in model.named_modules()
-        if isinstance(m, LAYER_TYPES)
+        for name, m in weight_layers(model).items()
     ]
     try:
         model.eval()

@@ -34,7 +34,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from .hooks import HOOKS, weight_layers
+from .hooks import HOOKS
+from .layers import weight_layers
 from .models.resnet_cifar import BasicBlock, CifarResNet, PadShortcut
 from .registry import ConfigError, check_choice
 from .train import FitState, Hook, evaluate
@@ -65,7 +66,7 @@ def pruned_count(n: int, keep_rate: float) -> int:
 
 def select_layers(model: nn.Module, layers: str | Sequence[str] = "all_conv") -> dict[str, nn.Conv2d]:
     """The conv layers SFP acts on, by qualified name (see the module docstring)."""
-    convs = {n: m for n, m in weight_layers(model).items() if isinstance(m, nn.Conv2d)}
+    convs = weight_layers(model, nn.Conv2d)
     if isinstance(layers, str):
         check_choice("soft_filter_pruning.layers", layers, LAYER_SETS)
         if layers == "all_conv":
@@ -505,4 +506,4 @@ def compact_resnet(model: CifarResNet, conv2_outputs: str = "remove") -> Compact
 
 def kept_filters(model: nn.Module) -> dict[str, int]:
     """Nonzero filters per conv layer (after any parametrization): what a compact model keeps."""
-    return {n: int((~zero_filter_mask(m)).sum()) for n, m in weight_layers(model).items() if isinstance(m, nn.Conv2d)}
+    return {n: int((~zero_filter_mask(m)).sum()) for n, m in weight_layers(model, nn.Conv2d).items()}

@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import torch
-from torch import nn
 
-from .counting import LAYER_TYPES
+from .layers import weight_layers
 from .registry import ConfigError, Registry
 from .reparam import Compander
 from .train import FitState, Hook
@@ -19,11 +18,6 @@ from .train import FitState, Hook
 HOOKS = Registry("hook")
 
 PERCENTILES = (100, 93, 84, 69, 50, 31, 16, 7, 0)  # max, ~±1.5σ, ±1σ, ±0.5σ, median, ..., min
-
-
-def weight_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """Conv and linear layers by qualified name: the layers whose weights methods act on."""
-    return {name: m for name, m in model.named_modules() if isinstance(m, LAYER_TYPES)}
 
 
 @HOOKS.register("weight_stats")

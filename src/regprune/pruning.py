@@ -30,7 +30,8 @@ from torch.nn.utils import parametrize
 
 from . import counting
 from .data import Splits
-from .hooks import HOOKS, weight_layers
+from .hooks import HOOKS
+from .layers import weight_layers
 from .losses import Loss
 from .progress import Progress
 from .registry import ConfigError, check_choice

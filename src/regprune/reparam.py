@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from .counting import LAYER_TYPES
+from .layers import weight_layers
 from .registry import ConfigError, Registry, check_choice
 
 REPARAMS = Registry("reparam")
@@ -155,11 +155,6 @@ class WeightNorm(nn.Module):
 # --------------------------------------------------------------------------- applying by name
 
 
-def target_layers(model: nn.Module) -> list[nn.Module]:
-    """The conv and linear layers: the layers whose ``weight`` a reparameterization replaces."""
-    return [m for m in model.modules() if isinstance(m, LAYER_TYPES)]
-
-
 def _decay_effective(decay: str, learnable: str | None = None) -> bool:
     check_choice("reparam.decay", decay, DECAY)
     if decay == "auto":  # the paper: decay Psi(v) for fixed a, b; decay v only when a, b are learned
@@ -168,7 +163,7 @@ def _decay_effective(decay: str, learnable: str | None = None) -> bool:
 
 
 def _register(model: nn.Module, make: Callable[[], nn.Module]) -> nn.Module:
-    for layer in target_layers(model):
+    for layer in weight_layers(model).values():
         if parametrize.is_parametrized(layer, "weight"):
             raise ConfigError(f"{type(layer).__name__} already has a parametrized weight; apply a reparam first, "
                               "masks after it")

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from torch import nn
 
+from regprune.layers import LAYER_TYPES
 from regprune.registry import Registry, check_choice
 
 MODELS = Registry("model")
@@ -47,7 +48,7 @@ def reinit(model: nn.Module, init: str = "default") -> nn.Module:
     check_choice("model.init", init, INITS)
     if init == "kaiming_normal":
         for m in model.modules():
-            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
+            if isinstance(m, LAYER_TYPES):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
