@@ -14,7 +14,7 @@ from regprune import augment as A
 from regprune import counting, experiment, models, pruning
 from regprune import filter_pruning as fp
 from regprune.registry import ConfigError
-from regprune.train import Hook
+from regprune.callbacks import Hook
 
 # Paper 004, Table 1 (MegaFLOPs, He et al. 2018's counting): control, and soft filter pruning at keep rate 0.9.
 TABLE1_CONTROL = {20: 40.55, 32: 68.86, 44: 97.17, 56: 125.49, 110: 252.89}

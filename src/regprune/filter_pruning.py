@@ -34,11 +34,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from .hooks import HOOKS
+from .callbacks import HOOKS, FitState, Hook
 from .layers import weight_layers
 from .models.resnet_cifar import BasicBlock, CifarResNet, PadShortcut
 from .registry import ConfigError, check_choice
-from .train import FitState, Hook, evaluate
+from .train import evaluate
 
 LAYER_SETS = ("all_conv", "blocks")
 

@@ -1,6 +1,6 @@
 """Epoch hooks registered by name, so a run config can ask for them (``"hooks": [...]``).
 
-A hook subclasses :class:`regprune.train.Hook`; what ``on_epoch_end`` returns joins that
+A hook subclasses :class:`regprune.callbacks.Hook`; what ``on_epoch_end`` returns joins that
 epoch's history row, what ``on_fit_end`` returns joins the run's ``extras``.
 """
 
@@ -10,12 +10,10 @@ from typing import Any, Sequence
 
 import torch
 
+from .callbacks import HOOKS, FitState, Hook
 from .layers import weight_layers
-from .registry import ConfigError, Registry
+from .registry import ConfigError
 from .reparam import Compander
-from .train import FitState, Hook
-
-HOOKS = Registry("hook")
 
 PERCENTILES = (100, 93, 84, 69, 50, 31, 16, 7, 0)  # max, ~±1.5σ, ±1σ, ±0.5σ, median, ..., min
 

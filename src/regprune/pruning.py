@@ -29,14 +29,14 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from . import counting
+from .callbacks import HOOKS, FitState, Hook
 from .data import Splits
-from .hooks import HOOKS
 from .layers import weight_layers
 from .losses import Loss
 from .progress import Progress
 from .registry import ConfigError, check_choice
 from .reparam import bake  # noqa: F401  (masks bake out like any parametrization)
-from .train import OPTIMIZERS, FitState, Hook, TrainConfig, evaluate, fit
+from .train import OPTIMIZERS, TrainConfig, evaluate, fit
 
 
 class WeightMask(nn.Module):

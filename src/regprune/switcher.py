@@ -37,11 +37,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from .hooks import HOOKS
+from .callbacks import HOOKS, FitState, Hook
 from .layers import weight_layers
 from .registry import ConfigError, check_choice
 from .reparam import REPARAMS
-from .train import FitState, Hook
 
 MODES = ("connection", "neuron")
 GATE_BINS = (0.0, 0.5, 1.0, 1.5, 2.0)  # edges of the gate histogram past zero; last bin is open

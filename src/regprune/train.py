@@ -11,7 +11,7 @@ Methods plug in as small objects instead of copied loops:
 * **weight reparameterizations** (``regprune.reparam``) on the model itself: the engine
   decays their effective weight where they ask for it, never decays their own scales,
   and the ``*_modified`` optimizers scale their steps by ``Psi'(v)``;
-* **hooks** (:class:`Hook`): called at fit start, after every optimizer step, at every
+* **hooks** (:class:`regprune.callbacks.Hook`): called at fit start, after every optimizer step, at every
   epoch end (may return extra history fields) and at fit end (may return extras).
 
 Every epoch draws its randomness (batch order, augmentation, dropout) from generators
@@ -26,7 +26,7 @@ import dataclasses
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
+from .callbacks import FitState, Hook
 from .data import ArrayDataset, BatchLoader, Splits
 from .losses import CrossEntropy, Loss, hard_labels
 from . import reparam
@@ -192,48 +193,6 @@ def _adamw_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.O
     """AdamW, modified as ``adam_modified``."""
     cls = reparam.derivative_scaled(torch.optim.AdamW)
     return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
-
-
-class Hook:
-    """Base class of epoch hooks; override what you need. ``state`` is the :class:`FitState`."""
-
-    def on_fit_start(self, state: "FitState") -> None: ...
-
-    def on_epoch_start(self, state: "FitState") -> None: ...
-
-    def after_step(self, state: "FitState") -> None: ...
-
-    def on_epoch_end(self, state: "FitState") -> dict[str, Any] | None: ...
-
-    def on_fit_end(self, state: "FitState") -> dict[str, Any] | None: ...
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
-
-
-@dataclass
-class FitState:
-    """What hooks see: the live model and optimizer, and the run's progress so far."""
-
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    cfg: TrainConfig
-    splits: Splits
-    device: torch.device
-    loss: Loss = field(default_factory=CrossEntropy)
-    transforms: Sequence[Callable] = ()
-    seed: int = 0
-    epoch: int = 0  # the epoch running now, or just finished in on_epoch_end
-    step: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)
-    best_score: float = -math.inf
-    best_epoch: int = -1
-    best_state: dict[str, torch.Tensor] | None = None
-    elapsed: float = 0.0
-    status: str = "running"  # set to the run's outcome before on_fit_end
-    metrics: dict[str, Any] = field(default_factory=dict)  # the run's metrics, set before on_fit_end
 
 
 @dataclass
