@@ -35,7 +35,7 @@ from torch.nn.utils import parametrize
 from .layers import weight_layers
 from .registry import ConfigError, Registry, check_choice
 
-REPARAMS = Registry("reparam")
+REPARAMS = Registry("reparam")  # other method modules register theirs too; regprune.experiment imports them all
 LEARNABLE = (None, "coarse", "fine")
 DECAY = ("auto", "effective", "raw")
 POLE_MARGIN = 1e-3  # weights at or beyond the pole are clamped to (1 - POLE_MARGIN) of it
@@ -227,8 +227,6 @@ def check(spec: Any) -> None:
     """Check a reparam spec (names and values) without a model."""
     if spec is None:
         return
-    from . import switcher  # noqa: F401  (registers "switcher"; imported here, it builds on the engine)
-
     spec = _spec(spec)
     name = REPARAMS.check(spec.pop("name"), "reparam.name")
     try:
