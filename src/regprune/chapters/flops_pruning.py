@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..profiles import pick
-from . import CHAPTERS
+from .base import CHAPTERS
 
 CHAPTER = "flops_pruning"
 DEPTHS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110")

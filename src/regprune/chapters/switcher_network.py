@@ -34,7 +34,7 @@ import math
 from typing import Any, Sequence
 
 from ..profiles import pick
-from . import CHAPTERS
+from .base import CHAPTERS
 
 CHAPTER = "switcher_network"
 SNN_LR = 0.01  # the SNN's own learning rate (lr x lr_scale); one stored run uses the paper's 0.1

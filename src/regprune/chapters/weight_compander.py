@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..profiles import pick
-from . import CHAPTERS
+from .base import CHAPTERS
 
 CHAPTER = "weight_compander"
 LEARNABLE_INIT = {"a": 0.5, "b": 1.0}
