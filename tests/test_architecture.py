@@ -108,3 +108,12 @@ def test_engine_and_generic_modules_know_no_method(module):
     """The engine, counting and the reparameterizations import no particular method."""
     methods = {"regprune.filter_pruning", "regprune.switcher", "regprune.pruning", "regprune.hooks"}
     assert not import_graph()[f"regprune.{module}"] & methods
+
+
+def test_no_test_doubles_in_the_package():
+    """``unittest.mock`` belongs to tests: production code says what it does instead of patching."""
+    users = [path.name for path in _modules().values()
+             if any(isinstance(node, (ast.Import, ast.ImportFrom)) and any(
+                 (getattr(node, "module", None) or alias.name).startswith("unittest") for alias in node.names)
+                    for node in _import_nodes(ast.parse(path.read_text())))]
+    assert not users, f"unittest imported by {users}"
