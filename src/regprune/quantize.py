@@ -28,7 +28,7 @@ from torch import nn
 
 from .layers import weight_layers
 from .registry import ConfigError, check_choice
-from .reparam import bake
+from .parametrized import bake
 
 ROUNDING = ("nearest", "zero")
 MARGIN_OF = ("all", "last")

@@ -8,9 +8,10 @@ Methods plug in as small objects instead of copied loops:
   that step's training forward; a penalty that needs that forward's activations (e.g.
   ``vc_bound``) has ``attach(model)``, which :func:`fit` calls once before training so the
   penalty can register forward hooks on the model;
-* **weight reparameterizations** (``regprune.reparam``) on the model itself: the engine
-  decays their effective weight where they ask for it, never decays their own scales,
-  and the ``*_modified`` optimizers scale their steps by ``Psi'(v)``;
+* **weight parametrizations** on the model itself (companders, masks, switchers, ...), read
+  by protocol (:mod:`regprune.parametrized`), never by type: the engine decays their
+  effective weight where they ask for it, never decays their own scales, and the
+  ``*_modified`` optimizers scale their steps by ``Psi'(v)``;
 * **hooks** (:class:`regprune.callbacks.Hook`): called at fit start, after every optimizer step, at every
   epoch end (may return extra history fields) and at fit end (may return extras).
 
@@ -37,8 +38,8 @@ from torch.nn.utils import parametrize
 
 from .callbacks import FitState, Hook
 from .data import ArrayDataset, BatchLoader, Splits
+from . import parametrized
 from .losses import CrossEntropy, Loss, hard_labels
-from . import reparam
 from .progress import Progress
 from .registry import ConfigError, Registry, check_choice
 
@@ -141,10 +142,10 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
     ``decay_norm_and_bias`` is False. Always skipped: a parameter with ``_no_weight_decay =
     True``, the parameters of a reparameterization (learned compander ``a, b``), and the
     ``v`` of a reparameterization that decays its effective weight instead
-    (:func:`regprune.reparam.no_decay_parameters`; :func:`fit` adds that decay to the loss).
+    (:func:`regprune.parametrized.no_decay_parameters`; :func:`fit` adds that decay to the loss).
     """
     groups: dict[tuple[float, float], list[nn.Parameter]] = {(cfg.weight_decay, 1.0): []}  # decayed first
-    reparam_skip = reparam.no_decay_parameters(model)
+    reparam_skip = parametrized.no_decay_parameters(model)
     for p in model.parameters():
         if not p.requires_grad:
             continue
@@ -184,15 +185,15 @@ def _adamw(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
 @OPTIMIZERS.register("adam_modified")
 def _adam_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """Adam whose step on a reparametrized weight is computed from dL/dPsi(v), then times Psi'(v)."""
-    cls = reparam.derivative_scaled(torch.optim.Adam)
-    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
+    cls = parametrized.derivative_scaled(torch.optim.Adam)
+    return cls(groups, derivatives=parametrized.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
 
 
 @OPTIMIZERS.register("adamw_modified")
 def _adamw_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """AdamW, modified as ``adam_modified``."""
-    cls = reparam.derivative_scaled(torch.optim.AdamW)
-    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
+    cls = parametrized.derivative_scaled(torch.optim.AdamW)
+    return cls(groups, derivatives=parametrized.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
 
 
 @dataclass
@@ -324,8 +325,8 @@ def fit(
         model.to(memory_format=torch.channels_last)
     optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
     penalties = list(penalties)
-    if cfg.weight_decay > 0 and (layers := reparam.effective_decay_layers(model)):
-        penalties.append(reparam.EffectiveWeightDecay(cfg.weight_decay, layers))
+    if cfg.weight_decay > 0 and (layers := parametrized.effective_decay_layers(model)):
+        penalties.append(parametrized.EffectiveWeightDecay(cfg.weight_decay, layers))
     for p in penalties:
         if hasattr(p, "attach"):
             p.attach(model)

@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ..layers import weight_layers
-from ..reparam import bake  # noqa: F401  (masks bake out like any parametrization)
+from ..parametrized import bake  # noqa: F401  (masks bake out like any parametrization)
 
 
 class WeightMask(nn.Module):
