@@ -142,7 +142,7 @@ def bench_model(model_name: str, keep_rates: tuple[float, ...], modes: tuple[str
     for v in variants.values():
         v["macs"] = counting.count_macs(v["model"], SHAPE)
         v["params"] = counting.count_parameters(v["model"])["total"]
-        v["paper"] = counting.sfp_paper_macs(variants["control"]["model"], v["keep_rate"], SHAPE)
+        v["paper"] = filter_pruning.sfp_paper_macs(variants["control"]["model"], v["keep_rate"], SHAPE)
     rows = []
     g = torch.Generator().manual_seed(SEED + 1)
     inputs = {b: torch.randn(b, *SHAPE, generator=g) for b in batches}

@@ -14,7 +14,7 @@ from regprune import augment as A
 from regprune import counting, experiment, models, pruning
 from regprune import filter_pruning as fp
 from regprune.registry import ConfigError
-from regprune.train import Hook
+from regprune.callbacks import Hook
 
 # Paper 004, Table 1 (MegaFLOPs, He et al. 2018's counting): control, and soft filter pruning at keep rate 0.9.
 TABLE1_CONTROL = {20: 40.55, 32: 68.86, 44: 97.17, 56: 125.49, 110: 252.89}
@@ -313,8 +313,8 @@ def test_compact_needs_a_cifar_resnet():
 @pytest.mark.parametrize("depth", sorted(TABLE1_CONTROL))
 def test_table1_megaflops_exactly(depth):
     model = models.build(f"resnet{depth}")
-    control = counting.sfp_paper_macs(model, 1.0)
-    pruned = counting.sfp_paper_macs(model, 0.9)
+    control = fp.sfp_paper_macs(model, 1.0)
+    pruned = fp.sfp_paper_macs(model, 0.9)
     assert round(control / 1e6, 2) == TABLE1_CONTROL[depth]
     assert round(pruned / 1e6, 2) == TABLE1_PRUNED[depth]
     assert control == counting.count_macs(model, (3, 32, 32))["conv"]  # dense: the plain conv MACs
@@ -328,10 +328,10 @@ def test_resnet20_rule_arithmetic_and_compact_macs():
     expected = (3 * 16 * 9 * 32 * 32 * r  # stem
                 + per_conv * (4 * r ** 2 + 2 * r)  # stage 1: both convs of block 0 and every conv2 at r^2
                 + 2 * (half * r + per_conv * (3 * r ** 2 + 2 * r)))  # stages 2, 3
-    got = counting.sfp_paper_macs(models.build("resnet20"), r)
+    got = fp.sfp_paper_macs(models.build("resnet20"), r)
     assert math.isclose(got, expected, rel_tol=1e-12) and math.isclose(got, 34_371_993.6, rel_tol=1e-12)
     torch.manual_seed(0)
-    both = counting.sfp_macs(models.build("resnet20"), r)
+    both = fp.sfp_macs(models.build("resnet20"), r)
     assert both["paper_mflops"] == 34.37 and both["dense_conv"] == 40_550_400
     assert both["paper_conv"] < both["compact_conv"] < both["dense_conv"]  # whole filters: 15/16, 29/32, 58/64
     assert both["compact_params"] < both["dense_params"]
@@ -358,7 +358,7 @@ def test_bad_parameter_values_name_the_parameter():
         with pytest.raises(ConfigError, match="keep_rate"):
             fp.SoftFilterPruning(keep_rate=bad)
         with pytest.raises(ConfigError, match="keep_rate"):
-            counting.sfp_paper_macs(models.build("resnet20"), bad)
+            fp.sfp_paper_macs(models.build("resnet20"), bad)
     with pytest.raises(ConfigError, match="layers"):
         fp.SoftFilterPruning(layers="everything")
     with pytest.raises(ConfigError, match="layers"):
@@ -366,7 +366,7 @@ def test_bad_parameter_values_name_the_parameter():
     with pytest.raises(ConfigError, match="layers"):
         fp.select_layers(models.build("lenet300"))
     with pytest.raises(ValueError, match="CIFAR ResNet"):
-        counting.sfp_paper_macs(models.build("lenet5"), 0.9)
+        fp.sfp_paper_macs(models.build("lenet5"), 0.9)
 
 
 # --------------------------------------------------------------------------- end to end

@@ -8,14 +8,14 @@ executed notebooks and any notebook error or Sphinx warning fails the build.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
-from unittest import mock
+from typing import Any, Iterator
 
 import yaml
 
@@ -82,6 +82,21 @@ def check_parameters(name: str, params: dict[str, Any], root: Path | None = None
         check_profile(params["profile"])
 
 
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``values`` set for the block (the kernel papermill starts inherits it), then as before."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def run(
     name: str,
     *,
@@ -102,7 +117,7 @@ def run(
     # The kernel inherits the environment: the build folder (for tables) without a local path in
     # the rendered parameters cell, and plain progress lines instead of bars.
     env = {"REGPRUNE_BUILD": str(build), "REGPRUNE_PROGRESS": os.environ.get("REGPRUNE_PROGRESS", "log")}
-    with mock.patch.dict(os.environ, env):
+    with _environ(env):
         pm.execute_notebook(
             str(notebook_path(name, root)),
             str(out),

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.prune import BasePruningMethod
 
-LAYER_TYPES = (nn.Conv1d, nn.Conv2d, nn.Linear)
+from .layers import LAYER_TYPES, weight_layers
 
 
 def _own_tensors(m: nn.Module) -> Iterator[tuple[str, Tensor]]:
@@ -99,8 +99,7 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...], device: str | to
     modes = {m: m.training for m in model.modules()}
     handles = [
         m.register_forward_hook(lambda m, inp, out, name=name: rows.append(_layer_row(name, m, inp[0], out)))
-        for name, m in model.named_modules()
-        if isinstance(m, LAYER_TYPES)
+        for name, m in weight_layers(model).items()
     ]
     try:
         model.eval()
@@ -133,73 +132,3 @@ def summary(model: nn.Module, input_shape: tuple[int, ...], device: str | torch.
     fc = [r for r in rows if r["type"] == "Linear"]
     return dict(params=params["total"], nonzero_params=params["nonzero"], macs=_macs(rows),
                 fc_params=sum(r["params"] for r in fc), fc_nonzero=sum(r["nonzero"] for r in fc))
-
-
-# --------------------------------------------------------------------------- soft filter pruning (paper 004)
-
-
-def _sfp_exponent(name: str) -> int:
-    """How many of a CIFAR-ResNet conv's two channel dimensions He et al. 2018 shrink by the keep rate."""
-    parts = name.split(".")
-    if name == "conv1":
-        return 1  # stem: output filters pruned, RGB input not
-    if len(parts) == 3 and parts[0] in ("layer1", "layer2", "layer3") and parts[2] in ("conv1", "conv2"):
-        if parts[2] == "conv2" or (parts[0] == "layer1" and parts[1] == "0"):
-            return 2  # reads a pruned conv's output directly (conv1 of its block; the stem)
-        return 1  # reads the residual stream (a sum), which pruning does not narrow
-    raise ValueError(f"{name!r} is not a conv of a regprune CIFAR ResNet (conv1, layerS.B.conv1/conv2)")
-
-
-def sfp_paper_macs(model: nn.Module, keep_rate: float, input_shape: tuple[int, ...] = (3, 32, 32)) -> float:
-    """Conv MACs of a CIFAR ResNet under soft filter pruning as He et al. 2018 count them
-    (their ``utils/cifar_resnet_flop.py``), which paper 004 uses for its "MegaFLOPs".
-
-    Rule: every conv layer's dense MACs ``C_out * C_in * k * k * H_out * W_out`` times
-    ``r`` (its output filters are pruned at keep rate ``r``) or ``r**2`` when its input
-    channels shrink too, which He et al. grant only to convs that read a pruned conv's output
-    directly: each block's ``conv2`` and the first block's ``conv1`` (it reads the stem). Every
-    other block ``conv1`` reads the residual stream and keeps its full input. ``r`` is the
-    continuous rate (no rounding to whole filters); the FC layer, BN, ReLU, pooling and
-    shortcuts are not counted. A float: for ResNet-20 at r = 0.9 this is 34,371,993.6 ("34.37";
-    dense 40,550,400 = "40.55"). MACs, which papers following He et al. call FLOPs.
-    """
-    from .filter_pruning import check_keep_rate  # lazy: filter_pruning imports this module
-
-    r = check_keep_rate(keep_rate)
-    for name, m in model.named_modules():
-        if isinstance(m, LAYER_TYPES) and not isinstance(m, nn.Linear):
-            _sfp_exponent(name)  # not a CIFAR ResNet: fail before running it
-    total = 0.0
-    for row in layer_table(model, input_shape):
-        if row["type"] != "Linear":
-            total += row["macs"] * r ** _sfp_exponent(row["layer"])
-    return total
-
-
-def sfp_macs(model: nn.Module, keep_rate: float, input_shape: tuple[int, ...] = (3, 32, 32)) -> dict[str, Any]:
-    """Both FLOP figures of a CIFAR ResNet soft-pruned at ``keep_rate``.
-
-    ``paper_conv``: He et al.'s continuous-rate rule (:func:`sfp_paper_macs`, paper 004's
-    Table 1 in millions: ``paper_mflops``). ``compact``: :func:`count_macs` of the compact
-    network actually extracted (:func:`regprune.filter_pruning.compact_resnet`) from a copy of
-    ``model`` whose ``floor((1 - r) * n)`` lowest-norm filters per conv are zeroed (a model
-    already soft-pruned at that rate keeps its zero filters), so whole filters and the
-    full-width residual stream. ``dense``: the unpruned model's MACs.
-    """
-    import copy
-
-    from .filter_pruning import compact_resnet, kept_filters, zero_filters
-
-    pruned = copy.deepcopy(model).eval()
-    zero_filters(pruned, keep_rate, "all_conv")
-    compact = compact_resnet(pruned)
-    paper = sfp_paper_macs(model, keep_rate, input_shape)
-    dense = count_macs(model, input_shape)
-    got = count_macs(compact, input_shape)
-    return dict(
-        keep_rate=float(keep_rate), paper_conv=paper, paper_mflops=round(paper / 1e6, 2),
-        dense_conv=dense["conv"], dense_total=dense["total"],
-        compact_conv=got["conv"], compact_linear=got["linear"], compact_total=got["total"],
-        compact_params=count_parameters(compact)["total"], dense_params=count_parameters(model)["total"],
-        kept_filters=kept_filters(pruned),
-    )

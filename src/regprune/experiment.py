@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from . import augment, counting, data, filter_pruning, models, pruning, reparam, switcher  # noqa: F401  (they register hooks)
+from . import augment, counting, data, filter_pruning, models, pruning, reparam, switcher  # noqa: F401  (they register hooks and reparams)
 from .hooks import HOOKS
 from .losses import LOSSES, PENALTIES
 from .profiles import check_profile

@@ -20,12 +20,16 @@ which paper 004's own code copies):
   zeroed. The model that is kept (and the compact model built from it) is the one just after
   a pruning step, and SFP validates after pruning: see :class:`SoftFilterPruning`.
 
+FLOPs (:func:`sfp_paper_macs`, :func:`sfp_macs`): He et al.'s own count of a soft-pruned CIFAR
+ResNet, beside the generic MAC count (:mod:`regprune.counting`) of the compact network.
+
 Compact extraction (:func:`compact_resnet`) builds a physically smaller network that computes
 the same function in eval mode; see its docstring for what is removed and what is kept.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any, Sequence
 
@@ -34,10 +38,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from .hooks import HOOKS, weight_layers
+from .callbacks import HOOKS, FitState, Hook
+from .counting import count_macs, count_parameters, layer_table
+from .layers import weight_layers
 from .models.resnet_cifar import BasicBlock, CifarResNet, PadShortcut
 from .registry import ConfigError, check_choice
-from .train import FitState, Hook, evaluate
+from .train import evaluate
 
 LAYER_SETS = ("all_conv", "blocks")
 
@@ -65,7 +71,7 @@ def pruned_count(n: int, keep_rate: float) -> int:
 
 def select_layers(model: nn.Module, layers: str | Sequence[str] = "all_conv") -> dict[str, nn.Conv2d]:
     """The conv layers SFP acts on, by qualified name (see the module docstring)."""
-    convs = {n: m for n, m in weight_layers(model).items() if isinstance(m, nn.Conv2d)}
+    convs = weight_layers(model, nn.Conv2d)
     if isinstance(layers, str):
         check_choice("soft_filter_pruning.layers", layers, LAYER_SETS)
         if layers == "all_conv":
@@ -201,8 +207,6 @@ class SoftFilterPruning(Hook):
         """SFP's last step: the selected network with its zero filters removed (:func:`compact_resnet`).
         Records its size, its MACs beside He et al.'s count, and the largest output difference
         from the zero-filter network on a validation batch, which should be float noise."""
-        from .counting import count_macs, count_parameters, sfp_paper_macs
-
         model = state.model
         if state.status != "completed" or not isinstance(model, CifarResNet):
             return None
@@ -224,6 +228,69 @@ class SoftFilterPruning(Hook):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.last = {n: list(v) for n, v in state.get("last", {}).items()}
+
+
+# --------------------------------------------------------------------------- FLOPs as He et al. count them
+
+
+def _sfp_exponent(name: str) -> int:
+    """How many of a CIFAR-ResNet conv's two channel dimensions He et al. 2018 shrink by the keep rate."""
+    parts = name.split(".")
+    if name == "conv1":
+        return 1  # stem: output filters pruned, RGB input not
+    if len(parts) == 3 and parts[0] in ("layer1", "layer2", "layer3") and parts[2] in ("conv1", "conv2"):
+        if parts[2] == "conv2" or (parts[0] == "layer1" and parts[1] == "0"):
+            return 2  # reads a pruned conv's output directly (conv1 of its block; the stem)
+        return 1  # reads the residual stream (a sum), which pruning does not narrow
+    raise ValueError(f"{name!r} is not a conv of a regprune CIFAR ResNet (conv1, layerS.B.conv1/conv2)")
+
+
+def sfp_paper_macs(model: nn.Module, keep_rate: float, input_shape: tuple[int, ...] = (3, 32, 32)) -> float:
+    """Conv MACs of a CIFAR ResNet under soft filter pruning as He et al. 2018 count them
+    (their ``utils/cifar_resnet_flop.py``), which paper 004 uses for its "MegaFLOPs".
+
+    Rule: every conv layer's dense MACs ``C_out * C_in * k * k * H_out * W_out`` times
+    ``r`` (its output filters are pruned at keep rate ``r``) or ``r**2`` when its input
+    channels shrink too, which He et al. grant only to convs that read a pruned conv's output
+    directly: each block's ``conv2`` and the first block's ``conv1`` (it reads the stem). Every
+    other block ``conv1`` reads the residual stream and keeps its full input. ``r`` is the
+    continuous rate (no rounding to whole filters); the FC layer, BN, ReLU, pooling and
+    shortcuts are not counted. A float: for ResNet-20 at r = 0.9 this is 34,371,993.6 ("34.37";
+    dense 40,550,400 = "40.55"). MACs, which papers following He et al. call FLOPs.
+    """
+    r = check_keep_rate(keep_rate)
+    for name in weight_layers(model, (nn.Conv1d, nn.Conv2d)):
+        _sfp_exponent(name)  # not a CIFAR ResNet: fail before running it
+    total = 0.0
+    for row in layer_table(model, input_shape):
+        if row["type"] != "Linear":
+            total += row["macs"] * r ** _sfp_exponent(row["layer"])
+    return total
+
+
+def sfp_macs(model: nn.Module, keep_rate: float, input_shape: tuple[int, ...] = (3, 32, 32)) -> dict[str, Any]:
+    """Both FLOP figures of a CIFAR ResNet soft-pruned at ``keep_rate``.
+
+    ``paper_conv``: He et al.'s continuous-rate rule (:func:`sfp_paper_macs`, paper 004's
+    Table 1 in millions: ``paper_mflops``). ``compact``: :func:`count_macs` of the compact
+    network actually extracted (:func:`compact_resnet`) from a copy of
+    ``model`` whose ``floor((1 - r) * n)`` lowest-norm filters per conv are zeroed (a model
+    already soft-pruned at that rate keeps its zero filters), so whole filters and the
+    full-width residual stream. ``dense``: the unpruned model's MACs.
+    """
+    pruned = copy.deepcopy(model).eval()
+    zero_filters(pruned, keep_rate, "all_conv")
+    compact = compact_resnet(pruned)
+    paper = sfp_paper_macs(model, keep_rate, input_shape)
+    dense = count_macs(model, input_shape)
+    got = count_macs(compact, input_shape)
+    return dict(
+        keep_rate=float(keep_rate), paper_conv=paper, paper_mflops=round(paper / 1e6, 2),
+        dense_conv=dense["conv"], dense_total=dense["total"],
+        compact_conv=got["conv"], compact_linear=got["linear"], compact_total=got["total"],
+        compact_params=count_parameters(compact)["total"], dense_params=count_parameters(model)["total"],
+        kept_filters=kept_filters(pruned),
+    )
 
 
 # --------------------------------------------------------------------------- compact extraction
@@ -505,4 +572,4 @@ def compact_resnet(model: CifarResNet, conv2_outputs: str = "remove") -> Compact
 
 def kept_filters(model: nn.Module) -> dict[str, int]:
     """Nonzero filters per conv layer (after any parametrization): what a compact model keeps."""
-    return {n: int((~zero_filter_mask(m)).sum()) for n, m in weight_layers(model).items() if isinstance(m, nn.Conv2d)}
+    return {n: int((~zero_filter_mask(m)).sum()) for n, m in weight_layers(model, nn.Conv2d).items()}

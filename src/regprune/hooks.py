@@ -1,6 +1,6 @@
 """Epoch hooks registered by name, so a run config can ask for them (``"hooks": [...]``).
 
-A hook subclasses :class:`regprune.train.Hook`; what ``on_epoch_end`` returns joins that
+A hook subclasses :class:`regprune.callbacks.Hook`; what ``on_epoch_end`` returns joins that
 epoch's history row, what ``on_fit_end`` returns joins the run's ``extras``.
 """
 
@@ -9,21 +9,13 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import torch
-from torch import nn
 
-from .counting import LAYER_TYPES
-from .registry import ConfigError, Registry
+from .callbacks import HOOKS, FitState, Hook
+from .layers import weight_layers
+from .registry import ConfigError
 from .reparam import Compander
-from .train import FitState, Hook
-
-HOOKS = Registry("hook")
 
 PERCENTILES = (100, 93, 84, 69, 50, 31, 16, 7, 0)  # max, ~±1.5σ, ±1σ, ±0.5σ, median, ..., min
-
-
-def weight_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """Conv and linear layers by qualified name: the layers whose weights methods act on."""
-    return {name: m for name, m in model.named_modules() if isinstance(m, LAYER_TYPES)}
 
 
 @HOOKS.register("weight_stats")

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .layers import weight_layers
 from .registry import ConfigError, Registry, check_choice
 
 LOSSES = Registry("loss")
@@ -106,7 +107,6 @@ class MulticlassHinge(Loss):
 VC_LAYERS = ("last", "all")
 VC_WEIGHT_TERMS = ("none", "l2", "l1")
 VC_REDUCTIONS = ("mean", "sum")
-VC_LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
 
 @PENALTIES.register("vc_bound")
@@ -158,7 +158,7 @@ class VCBound:
     def attach(self, model: nn.Module) -> None:
         """Hook the layers whose pre-activations enter the bound (replacing any earlier hooks)."""
         self.detach()
-        layers = [m for m in model.modules() if isinstance(m, VC_LAYER_TYPES)]
+        layers = list(weight_layers(model).values())
         if not layers:
             raise ConfigError("vc_bound needs a model with Linear or Conv layers; this one has none")
         watched = layers[-1:] if self.layers == "last" else layers  # "last": the last registered layer
@@ -196,7 +196,7 @@ class VCBound:
 
     def weight_penalty(self, model: nn.Module) -> torch.Tensor:
         """``(C/2) sum ||w||^2`` or ``C sum |w|`` over the Linear/Conv weights (no biases)."""
-        weights = [m.weight for m in model.modules() if isinstance(m, VC_LAYER_TYPES)]
+        weights = [m.weight for m in weight_layers(model).values()]
         if self.weight_term == "none" or self.C == 0 or not weights:
             return torch.zeros((), device=weights[0].device if weights else None)
         if self.weight_term == "l2":

@@ -20,7 +20,21 @@ PROFILES = {
 
 
 def check_profile(profile: str) -> str:
+    """The one check of a profile name: every entry point (configs, grids, notebooks, the book,
+    the scorecard) calls this."""
     return check_choice("profile", profile, PROFILES)
+
+
+def loads_stored(profile: str) -> bool:
+    """The rule of the cpu profile: a book build there trains no CIFAR-scale part; it shows the
+    runs that are stored (trained run by run with ``regprune train``)."""
+    return check_profile(profile) == "cpu"
+
+
+def measured_profile(profile: str, needs_gpu: bool = True) -> str:
+    """The profile whose runs a part of a ``profile`` build shows: a part that needs a GPU shows
+    the stored ``paper`` runs in a cpu build, every other part the build's own."""
+    return "paper" if needs_gpu and loads_stored(profile) else profile
 
 
 def pick(settings: dict[str, Any], profile: str) -> Any:

@@ -26,9 +26,9 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .counting import LAYER_TYPES
+from .layers import weight_layers
 from .registry import ConfigError, check_choice
-from .reparam import bake
+from .parametrized import bake
 
 ROUNDING = ("nearest", "zero")
 MARGIN_OF = ("all", "last")
@@ -63,11 +63,6 @@ def quantize_tensor(x: torch.Tensor, total_bits: int, frac_bits: int, rounding: 
     return (k.clamp(lo, hi) / scale).to(x.dtype)
 
 
-def quantized_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """The layers whose weights and biases are quantized: every Linear/Conv, by name."""
-    return {name: m for name, m in model.named_modules() if isinstance(m, LAYER_TYPES)}
-
-
 @torch.no_grad()
 def quantize_model(model: nn.Module, total_bits: int, frac_bits: int, rounding: str = "nearest") -> nn.Module:
     """A copy of ``model`` whose Linear/Conv weights and biases are quantized (``model`` is untouched).
@@ -79,7 +74,7 @@ def quantize_model(model: nn.Module, total_bits: int, frac_bits: int, rounding: 
     check_format(total_bits, frac_bits)
     check_choice("rounding", rounding, ROUNDING)
     q = bake(copy.deepcopy(model))
-    for m in quantized_layers(q).values():
+    for m in weight_layers(q).values():
         for p in (m.weight, m.bias):
             if p is not None:
                 p.copy_(quantize_tensor(p, total_bits, frac_bits, rounding))
@@ -92,7 +87,7 @@ def margin(model: nn.Module, of: str = "all") -> float:
     (no biases) of every layer (``of="all"``) or of the last one, the classifier (``of="last"``).
     The paper does not say which ``w`` for a network; both are offered, "all" by default."""
     check_choice("margin_of", of, MARGIN_OF)
-    layers = list(quantized_layers(model).values())
+    layers = list(weight_layers(model).values())
     if not layers:
         raise ConfigError("margin needs a model with Linear or Conv layers; this one has none")
     chosen = layers[-1:] if of == "last" else layers

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import ray
 
-from .runner import Outcome, execute
+from .backends import Outcome, execute
 
 
 def _run(config: dict[str, Any], run_kwargs: dict[str, Any]) -> Outcome:

@@ -11,15 +11,8 @@ They act on the ``weight`` of conv and linear layers only, never on biases or ba
 they compose with masks (:class:`regprune.pruning.WeightMask`), and :func:`bake` removes
 them after training, so the trained network has plain weights and the standard inference cost.
 
-What the training engine reads from a parametrization:
-
-* ``decay_effective = True``: weight decay acts on the effective weight ``Psi(v)``, not on
-  ``v`` (the paper's rule for fixed ``a, b``, "to get comparable results"): the optimizer
-  leaves ``v`` undecayed and :class:`EffectiveWeightDecay` adds ``lambda/2 * ||Psi(v)||^2``
-  to the loss, the same gradient ``lambda * w`` that plain SGD weight decay gives ``w``;
-* parameters owned by a parametrization (the learnable ``a, b``) never get weight decay;
-* ``derivative(v)``: ``Psi'(v)`` elementwise, for the modified adaptive optimizers
-  (:func:`derivative_scaled`).
+What the training engine reads from them (``decay_effective``, ``derivative``) is described in
+:mod:`regprune.parametrized`.
 """
 
 from __future__ import annotations
@@ -32,10 +25,12 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from .counting import LAYER_TYPES
+from .layers import weight_layers
+from .parametrized import (EffectiveWeightDecay, bake, derivative_scaled, derivatives,  # noqa: F401
+                           effective_decay_layers, no_decay_parameters)
 from .registry import ConfigError, Registry, check_choice
 
-REPARAMS = Registry("reparam")
+REPARAMS = Registry("reparam")  # other method modules register theirs too; regprune.experiment imports them all
 LEARNABLE = (None, "coarse", "fine")
 DECAY = ("auto", "effective", "raw")
 POLE_MARGIN = 1e-3  # weights at or beyond the pole are clamped to (1 - POLE_MARGIN) of it
@@ -155,11 +150,6 @@ class WeightNorm(nn.Module):
 # --------------------------------------------------------------------------- applying by name
 
 
-def target_layers(model: nn.Module) -> list[nn.Module]:
-    """The conv and linear layers: the layers whose ``weight`` a reparameterization replaces."""
-    return [m for m in model.modules() if isinstance(m, LAYER_TYPES)]
-
-
 def _decay_effective(decay: str, learnable: str | None = None) -> bool:
     check_choice("reparam.decay", decay, DECAY)
     if decay == "auto":  # the paper: decay Psi(v) for fixed a, b; decay v only when a, b are learned
@@ -168,7 +158,7 @@ def _decay_effective(decay: str, learnable: str | None = None) -> bool:
 
 
 def _register(model: nn.Module, make: Callable[[], nn.Module]) -> nn.Module:
-    for layer in target_layers(model):
+    for layer in weight_layers(model).values():
         if parametrize.is_parametrized(layer, "weight"):
             raise ConfigError(f"{type(layer).__name__} already has a parametrized weight; apply a reparam first, "
                               "masks after it")
@@ -232,8 +222,6 @@ def check(spec: Any) -> None:
     """Check a reparam spec (names and values) without a model."""
     if spec is None:
         return
-    from . import switcher  # noqa: F401  (registers "switcher"; imported here, it builds on the engine)
-
     spec = _spec(spec)
     name = REPARAMS.check(spec.pop("name"), "reparam.name")
     try:
@@ -249,113 +237,6 @@ def apply(model: nn.Module, spec: Any) -> nn.Module:
     check(spec)
     spec = _spec(spec)
     return REPARAMS.build(spec.pop("name"), model=model, **spec)
-
-
-def bake(model: nn.Module) -> nn.Module:
-    """Replace every parametrized tensor by its current value (in place): plain weights, the same
-    outputs, the inference cost of the standard network.
-
-    ``copy.deepcopy`` of a parametrized module shares torch's generated ``Parametrized<Layer>``
-    class, and removing a parametrization deletes the property from that class: baking a copy
-    would break the original (and every other copy). Each module gets its own class first."""
-    for module in list(model.modules()):
-        if parametrize.is_parametrized(module):
-            cls = type(module)
-            module.__class__ = type(cls.__name__, cls.__bases__, dict(cls.__dict__))
-            for name in list(module.parametrizations):
-                parametrize.remove_parametrizations(module, name, leave_parametrized=True)
-    return model
-
-
-# --------------------------------------------------------------------------- what the engine reads
-
-
-def _chains(model: nn.Module):
-    """(layer, parametrization list of its weight) for every parametrized weight."""
-    for module in model.modules():
-        if parametrize.is_parametrized(module, "weight"):
-            yield module, module.parametrizations.weight
-
-
-def _originals(plist: nn.Module) -> list[nn.Parameter]:
-    if plist.is_tensor:
-        return [plist.original]
-    return [getattr(plist, f"original{i}") for i in range(plist.ntensors)]
-
-
-def no_decay_parameters(model: nn.Module) -> set[int]:
-    """Ids of parameters the optimizer must not decay: those owned by parametrizations (learned
-    ``a, b``), and the originals of weights whose decay acts on the effective weight."""
-    out: set[int] = set()
-    for _, plist in _chains(model):
-        for p in plist:
-            out.update(id(t) for t in p.parameters())
-        if any(getattr(p, "decay_effective", False) for p in plist):
-            out.update(id(t) for t in _originals(plist))
-    return out
-
-
-def effective_decay_layers(model: nn.Module) -> list[nn.Module]:
-    return [m for m, plist in _chains(model) if any(getattr(p, "decay_effective", False) for p in plist)]
-
-
-class EffectiveWeightDecay:
-    """Penalty ``lambda/2 * sum ||w||^2`` over the effective weights of ``decay_effective`` layers:
-    its gradient on ``v`` is ``lambda * Psi(v) * Psi'(v)``, i.e. decay on ``Psi(v)``, not ``v``."""
-
-    def __init__(self, weight_decay: float, layers: list[nn.Module]):
-        self.weight_decay, self.layers = float(weight_decay), layers
-
-    def __call__(self, model: nn.Module) -> Tensor:
-        return 0.5 * self.weight_decay * sum(m.weight.float().pow(2).sum() for m in self.layers)
-
-
-def derivatives(model: nn.Module) -> dict[int, Callable[[], Tensor]]:
-    """``id(v) -> (lambda: Psi'(v))`` for every weight whose first parametrization is elementwise
-    (companders, Powerpropagation). Later parametrizations in the chain (a mask) are left out:
-    a mask zeroes the gradient of what it prunes anyway."""
-    out = {}
-    for _, plist in _chains(model):
-        first = plist[0]
-        if hasattr(first, "derivative") and plist.is_tensor:
-            v = plist.original
-            out[id(v)] = (lambda f=first, v=v: f.derivative(v))
-    return out
-
-
-def derivative_scaled(base: type[torch.optim.Optimizer]) -> type[torch.optim.Optimizer]:
-    """The *modified adaptive optimizer* of Powerpropagation (paper 001, Sec. III-A3), over ``base``.
-
-    For a reparametrized weight the gradient is ``dL/dv = dL/dPsi(v) * Psi'(v)``; an adaptive
-    optimizer would normalize ``Psi'`` away. So the step is computed by ``base`` from
-    ``dL/dPsi(v)`` (recovered as ``dL/dv / Psi'(v)``; 0 where ``Psi'(v) = 0``) and then
-    multiplied by ``Psi'(v)`` at the current ``v``. Other parameters step as with ``base``.
-    """
-
-    class DerivativeScaled(base):  # type: ignore[valid-type, misc]
-        def __init__(self, params, *, derivatives: dict[int, Callable[[], Tensor]], **kwargs):
-            super().__init__(params, **kwargs)
-            self.derivatives = derivatives
-
-        @torch.no_grad()
-        def step(self, closure=None):
-            if closure is not None:
-                raise ValueError(f"{type(self).__name__} does not take a closure")
-            scaled = []
-            for group in self.param_groups:
-                for p in group["params"]:
-                    fn = self.derivatives.get(id(p))
-                    if fn is None or p.grad is None:
-                        continue
-                    d = fn().detach()
-                    p.grad = torch.where(d != 0, p.grad / torch.where(d != 0, d, 1), 0)
-                    scaled.append((p, p.detach().clone(), d))
-            super().step()
-            for p, before, d in scaled:
-                p.copy_(before + (p - before) * d)
-
-    DerivativeScaled.__name__ = DerivativeScaled.__qualname__ = f"DerivativeScaled{base.__name__}"
-    return DerivativeScaled
 
 
 def curves(fn: str = "arctan", a: float = 1.0, b: float = 1.0, lim: float = 5.0, n: int = 401):

@@ -13,7 +13,7 @@ from typing import Iterable
 import pandas as pd
 
 from . import paths
-from .profiles import check_profile
+from .profiles import check_profile, measured_profile
 from .registry import ConfigError
 from .report import signed
 
@@ -106,12 +106,6 @@ def summary(rows: pd.DataFrame) -> str:
         raise ValueError(f"a claims table needs 'metric' and 'difference' columns, or 'ours' or 'evidence'; "
                          f"got {list(rows.columns)}")
     return "; ".join(rows[text].astype(str))
-
-
-def measured_profile(profile: str, needs_gpu: bool) -> str:
-    """The profile behind a measurement: the GPU-scale parts of a cpu build load the stored
-    ``paper`` runs (they train nothing), every other part uses the build's profile."""
-    return "paper" if needs_gpu and profile == "cpu" else profile
 
 
 def _chapter_table(root: Path, chapter: str, cache: dict[str, pd.DataFrame | None]) -> pd.DataFrame | None:

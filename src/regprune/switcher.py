@@ -37,10 +37,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
-from .hooks import HOOKS
+from .callbacks import HOOKS, FitState, Hook
+from .layers import weight_layers
 from .registry import ConfigError, check_choice
 from .reparam import REPARAMS
-from .train import FitState, Hook
 
 MODES = ("connection", "neuron")
 GATE_BINS = (0.0, 0.5, 1.0, 1.5, 2.0)  # edges of the gate histogram past zero; last bin is open
@@ -123,14 +123,9 @@ class Switched(nn.Module):
         return weight * (g.t() if self.snn.mode == "connection" else g[None, :])
 
 
-def fc_layers(model: nn.Module) -> dict[str, nn.Linear]:
-    """The task network's fully connected layers, by qualified name, in forward order."""
-    return {n: m for n, m in model.named_modules() if isinstance(m, nn.Linear)}
-
-
 def switched_layers(model: nn.Module) -> dict[str, tuple[nn.Linear, Switched]]:
     out = {}
-    for name, m in fc_layers(model).items():
+    for name, m in weight_layers(model, nn.Linear).items():
         if parametrize.is_parametrized(m, "weight"):
             sw = [p for p in m.parametrizations.weight if isinstance(p, Switched)]
             if sw:
@@ -158,7 +153,7 @@ def switcher(model: nn.Module | None, mode: str = "connection", channels: int = 
         raise ConfigError(f"reparam.lr_scale must be a positive number; got {lr_scale!r}")
     if model is None:
         return None
-    layers = fc_layers(model)
+    layers = weight_layers(model, nn.Linear)
     if not layers:
         raise ConfigError("reparam 'switcher' needs a model with fully connected (nn.Linear) layers")
     for layer in layers.values():

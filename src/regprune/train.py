@@ -8,10 +8,11 @@ Methods plug in as small objects instead of copied loops:
   that step's training forward; a penalty that needs that forward's activations (e.g.
   ``vc_bound``) has ``attach(model)``, which :func:`fit` calls once before training so the
   penalty can register forward hooks on the model;
-* **weight reparameterizations** (``regprune.reparam``) on the model itself: the engine
-  decays their effective weight where they ask for it, never decays their own scales,
-  and the ``*_modified`` optimizers scale their steps by ``Psi'(v)``;
-* **hooks** (:class:`Hook`): called at fit start, after every optimizer step, at every
+* **weight parametrizations** on the model itself (companders, masks, switchers, ...), read
+  by protocol (:mod:`regprune.parametrized`), never by type: the engine decays their
+  effective weight where they ask for it, never decays their own scales, and the
+  ``*_modified`` optimizers scale their steps by ``Psi'(v)``;
+* **hooks** (:class:`regprune.callbacks.Hook`): called at fit start, after every optimizer step, at every
   epoch end (may return extra history fields) and at fit end (may return extras).
 
 Every epoch draws its randomness (batch order, augmentation, dropout) from generators
@@ -26,7 +27,7 @@ import dataclasses
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -35,9 +36,10 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
+from .callbacks import FitState, Hook
 from .data import ArrayDataset, BatchLoader, Splits
+from . import parametrized
 from .losses import CrossEntropy, Loss, hard_labels
-from . import reparam
 from .progress import Progress
 from .registry import ConfigError, Registry, check_choice
 
@@ -140,10 +142,10 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]
     ``decay_norm_and_bias`` is False. Always skipped: a parameter with ``_no_weight_decay =
     True``, the parameters of a reparameterization (learned compander ``a, b``), and the
     ``v`` of a reparameterization that decays its effective weight instead
-    (:func:`regprune.reparam.no_decay_parameters`; :func:`fit` adds that decay to the loss).
+    (:func:`regprune.parametrized.no_decay_parameters`; :func:`fit` adds that decay to the loss).
     """
     groups: dict[tuple[float, float], list[nn.Parameter]] = {(cfg.weight_decay, 1.0): []}  # decayed first
-    reparam_skip = reparam.no_decay_parameters(model)
+    reparam_skip = parametrized.no_decay_parameters(model)
     for p in model.parameters():
         if not p.requires_grad:
             continue
@@ -183,57 +185,15 @@ def _adamw(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
 @OPTIMIZERS.register("adam_modified")
 def _adam_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """Adam whose step on a reparametrized weight is computed from dL/dPsi(v), then times Psi'(v)."""
-    cls = reparam.derivative_scaled(torch.optim.Adam)
-    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
+    cls = parametrized.derivative_scaled(torch.optim.Adam)
+    return cls(groups, derivatives=parametrized.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
 
 
 @OPTIMIZERS.register("adamw_modified")
 def _adamw_modified(groups, cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """AdamW, modified as ``adam_modified``."""
-    cls = reparam.derivative_scaled(torch.optim.AdamW)
-    return cls(groups, derivatives=reparam.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
-
-
-class Hook:
-    """Base class of epoch hooks; override what you need. ``state`` is the :class:`FitState`."""
-
-    def on_fit_start(self, state: "FitState") -> None: ...
-
-    def on_epoch_start(self, state: "FitState") -> None: ...
-
-    def after_step(self, state: "FitState") -> None: ...
-
-    def on_epoch_end(self, state: "FitState") -> dict[str, Any] | None: ...
-
-    def on_fit_end(self, state: "FitState") -> dict[str, Any] | None: ...
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
-
-
-@dataclass
-class FitState:
-    """What hooks see: the live model and optimizer, and the run's progress so far."""
-
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    cfg: TrainConfig
-    splits: Splits
-    device: torch.device
-    loss: Loss = field(default_factory=CrossEntropy)
-    transforms: Sequence[Callable] = ()
-    seed: int = 0
-    epoch: int = 0  # the epoch running now, or just finished in on_epoch_end
-    step: int = 0
-    history: list[dict[str, Any]] = field(default_factory=list)
-    best_score: float = -math.inf
-    best_epoch: int = -1
-    best_state: dict[str, torch.Tensor] | None = None
-    elapsed: float = 0.0
-    status: str = "running"  # set to the run's outcome before on_fit_end
-    metrics: dict[str, Any] = field(default_factory=dict)  # the run's metrics, set before on_fit_end
+    cls = parametrized.derivative_scaled(torch.optim.AdamW)
+    return cls(groups, derivatives=parametrized.derivatives(model), lr=cfg.lr, betas=cfg.betas, **_kernel(cfg))
 
 
 @dataclass
@@ -365,8 +325,8 @@ def fit(
         model.to(memory_format=torch.channels_last)
     optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
     penalties = list(penalties)
-    if cfg.weight_decay > 0 and (layers := reparam.effective_decay_layers(model)):
-        penalties.append(reparam.EffectiveWeightDecay(cfg.weight_decay, layers))
+    if cfg.weight_decay > 0 and (layers := parametrized.effective_decay_layers(model)):
+        penalties.append(parametrized.EffectiveWeightDecay(cfg.weight_decay, layers))
     for p in penalties:
         if hasattr(p, "attach"):
             p.attach(model)

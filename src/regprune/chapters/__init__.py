@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..profiles import check_profile
-from ..registry import Registry
-
-CHAPTERS = Registry("chapter")
+from . import comparison, efficiency_llr, flops_pruning, quickstart, switcher_network, vc_bound, weight_compander  # noqa: F401  (they register)
+from .base import CHAPTERS
 
 
 def stored_only(chapter: str) -> bool:
@@ -68,7 +67,3 @@ def run(chapter: str, profile: str, seeds: Sequence[int] | None = None, *, resul
             done[results.run_key(c)] = record
             if on_record is not None:
                 on_record(i, len(todo), record)
-
-
-
-from . import comparison, efficiency_llr, flops_pruning, quickstart, switcher_network, vc_bound, weight_compander  # noqa: E402,F401  (register the chapters)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..profiles import pick
-from . import CHAPTERS
+from .base import CHAPTERS
 from .efficiency_llr import PRUNE_LENET5, PRUNE_LENET300
 from .switcher_network import ALTERNATION, SNN_LR
 

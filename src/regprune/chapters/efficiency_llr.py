@@ -25,7 +25,7 @@ from itertools import product
 from typing import Any, Sequence
 
 from ..profiles import pick
-from . import CHAPTERS
+from .base import CHAPTERS
 
 CHAPTER = "efficiency_llr"
 OUTPUTS = {"softmax": {"name": "cross_entropy"}, "llr": {"name": "llr"}}

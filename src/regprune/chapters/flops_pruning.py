@@ -15,8 +15,8 @@ and flip for all methods, mixup alpha 1 with one lambda per batch, one 16 x 16 c
 5,000 training images held out for validation (the authors' code validates on the test set),
 bf16 on a GPU.  SFP prunes at initialization and after every epoch (as He et al. do).
 
-FLOPs need no training: :func:`regprune.counting.sfp_paper_macs` reproduces Table 1's
-MegaFLOPs exactly and :func:`regprune.counting.sfp_macs` sets them beside the MACs of the
+FLOPs need no training: :func:`regprune.filter_pruning.sfp_paper_macs` reproduces Table 1's
+MegaFLOPs exactly and :func:`regprune.filter_pruning.sfp_macs` sets them beside the MACs of the
 compact network that :func:`regprune.filter_pruning.compact_resnet` extracts.  Latency comes
 from ``bench/latency.py`` (``bench/results/latency.json``).
 """
@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..profiles import pick
-from . import CHAPTERS
+from .base import CHAPTERS
 
 CHAPTER = "flops_pruning"
 DEPTHS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110")

@@ -33,8 +33,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..profiles import pick
-from . import CHAPTERS
+from ..profiles import loads_stored, pick
+from .base import CHAPTERS
 
 CHAPTER = "switcher_network"
 SNN_LR = 0.01  # the SNN's own learning rate (lr x lr_scale); one stored run uses the paper's 0.1
@@ -136,7 +136,7 @@ CIFAR = {
 @CHAPTERS.register("switcher_network_cifar", notebook="switcher_network_cifar")
 def switcher_network_cifar(profile: str, seeds: Sequence[int] | None) -> list[dict[str, Any]]:
     """CIFAR-10/100, Tables 2 and 3: ResNet-18/34, VGG16, MobileNet-V1 x {dense, SNN neuron, SNN connection}."""
-    if profile == "cpu":
+    if loads_stored(profile):
         return []  # CIFAR at these settings needs a GPU; the notebook shows the paper's tables instead
     s = pick(CIFAR, profile)
     seeds = list(seeds if seeds is not None else s["seeds"])

@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 from ..profiles import pick
 from ..results import run_key
-from . import CHAPTERS
+from .base import CHAPTERS
 
 CHAPTER = "vc_bound"
 # method -> settings of the vc_bound penalty (None: the hinge loss alone); "C" / "D" mark what is searched

@@ -23,8 +23,8 @@ from itertools import product
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..profiles import pick
-from . import CHAPTERS
+from ..profiles import loads_stored, pick
+from .base import CHAPTERS
 
 CHAPTER = "weight_compander"
 LEARNABLE_INIT = {"a": 0.5, "b": 1.0}
@@ -202,7 +202,7 @@ def cifar_schedule(dataset: str, model: str) -> dict[str, Any]:
 def weight_compander_cifar(profile: str, seeds: Sequence[int] | None, results_dir: str | Path | None = None
                            ) -> list[dict[str, Any]]:
     """CIFAR-10/100: Tables I-III, VI, VII (the paper's models, methods and schedules)."""
-    if profile == "cpu":
+    if loads_stored(profile):
         return []  # CIFAR at these settings needs a GPU; the notebook shows the paper grid instead
     s = pick(CIFAR, profile)
     seeds = list(seeds if seeds is not None else s["seeds"])

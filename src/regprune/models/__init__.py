@@ -1,6 +1,6 @@
 """Model registry: run configs name a model; its default input shape and class count travel with it.
 
-A family module registers each builder with a one-liner::
+A family module registers each builder with a one-liner (``register`` of :mod:`regprune.models.base`)::
 
     @register("lenet300", input_shape=(1, 28, 28), num_classes=10, paper="...")
     def lenet300(num_classes=10): ...
@@ -10,32 +10,14 @@ Builders take ``num_classes`` plus their own keyword arguments.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from torch import nn
 
-from regprune.registry import Registry, check_choice
-
-MODELS = Registry("model")
-
-
-def register(name: str, *, input_shape: tuple[int, ...], num_classes: int, paper: str) -> Callable:
-    """Decorator: add a builder with the metadata that `build`, `input_shape` and reports use."""
-    return MODELS.register(name, input_shape=tuple(input_shape), num_classes=num_classes, paper=paper)
-
-
-def init_reference(model: nn.Module) -> None:
-    """The init of the DenseNet and WRN authors' code: Kaiming-normal (fan-out) convs, batch norm
-    at weight 1 and bias 0, linear biases 0 (linear weights keep PyTorch's default)."""
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.zeros_(m.bias)
-
+from regprune.layers import LAYER_TYPES
+from regprune.models import densenet, fnn, lenet, mobilenet, quicknet, resnet, resnet_cifar, vgg, wrn  # noqa: F401  (they register)
+from regprune.models.base import MODELS, init_reference, register  # noqa: F401  (the public names)
+from regprune.registry import check_choice
 
 INITS = ("default", "kaiming_normal")
 
@@ -47,7 +29,7 @@ def reinit(model: nn.Module, init: str = "default") -> nn.Module:
     check_choice("model.init", init, INITS)
     if init == "kaiming_normal":
         for m in model.modules():
-            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
+            if isinstance(m, LAYER_TYPES):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
@@ -74,7 +56,3 @@ def input_shape(name: str) -> tuple[int, ...]:
 
 def default_num_classes(name: str) -> int:
     return MODELS.meta(name)["num_classes"]
-
-
-# Family modules register on import; they need `register` above, hence the late import.
-from regprune.models import densenet, fnn, lenet, mobilenet, quicknet, resnet, resnet_cifar, vgg, wrn  # noqa: E402,F401

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from regprune.models import init_reference, register
+from regprune.models.base import init_reference, register
 from regprune.registry import ConfigError
 
 

@@ -19,7 +19,7 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from regprune.models import register
+from regprune.models.base import register
 from regprune.registry import ConfigError
 
 _LIBSVM_MNIST = dict(input_shape=(780,), num_classes=10)

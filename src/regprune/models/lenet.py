@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from regprune.models import register
+from regprune.models.base import register
 
 _MNIST = dict(input_shape=(1, 28, 28), num_classes=10)
 

@@ -23,7 +23,7 @@ import math
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from regprune.models import init_reference, register
+from regprune.models.base import init_reference, register
 from regprune.registry import ConfigError
 
 # (out channels, stride) of the 13 depthwise-separable blocks.

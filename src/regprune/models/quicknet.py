@@ -21,7 +21,7 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
-from regprune.models import register
+from regprune.models.base import register
 from regprune.registry import check_choice
 
 _CAFFE_STD = {"conv1": 1e-4, "conv2": 0.01, "conv3": 0.01, "ip1": 0.1, "ip2": 0.1}

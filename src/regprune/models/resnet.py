@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from regprune.models import register
+from regprune.models.base import register
 
 
 def _shortcut(in_planes: int, out_planes: int, stride: int) -> nn.Module:

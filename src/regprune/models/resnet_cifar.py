@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from regprune.models import register
+from regprune.models.base import register
 from regprune.registry import ConfigError
 
 

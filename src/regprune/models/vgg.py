@@ -16,7 +16,7 @@ import math
 
 from torch import Tensor, nn
 
-from regprune.models import register
+from regprune.models.base import register
 from regprune.registry import ConfigError
 
 CFGS: dict[str, list[int | str]] = {

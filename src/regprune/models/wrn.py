@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from regprune.models import init_reference, register
+from regprune.models.base import init_reference, register
 from regprune.registry import ConfigError
 
 
