@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
-from . import experiment, results
+from . import experiment, lock, results
 from .registry import ConfigError, check_choice
 
 BACKENDS = ("local", "ray")
@@ -35,9 +36,14 @@ class Outcome:
 
 
 def execute(config: dict[str, Any], **run_kwargs: Any) -> Outcome:
-    """``run_or_load`` one config; an exception becomes a failed Outcome instead of ending the sweep."""
+    """``run_or_load`` one config; an exception becomes a failed Outcome instead of ending the sweep
+    (a bad stored file is named by its message: no traceback)."""
     try:
         record = results.run_or_load(config, **run_kwargs)
+    except lock.Busy:
+        raise  # the backend comes back to it
+    except results.BadRecord as err:
+        return Outcome(config, error=f"{type(err).__name__}: {err}")
     except Exception as err:  # any run's bug or bad data must not stop the other runs
         return Outcome(config, error=f"{type(err).__name__}: {err}", details=traceback.format_exc())
     return Outcome(config, record=record)
@@ -65,10 +71,23 @@ class LocalBackend:
         pass
 
     def __call__(self, configs: list[dict[str, Any]], run_kwargs: dict[str, Any]) -> Iterator[Outcome]:
-        for config in configs:
+        """A run another sweep is training goes to the back of the queue; the last one is waited for."""
+        queue, deferred = deque(configs), 0
+        while queue:
+            config = queue.popleft()
             self.running = 1
-            outcome = execute(config, **run_kwargs)
-            self.running = 0
+            try:
+                outcome = execute(config, **run_kwargs, wait=not queue)
+            except lock.Busy:
+                queue.append(config)
+                deferred += 1
+                if deferred >= len(queue):  # every run left is held elsewhere
+                    time.sleep(0.2)
+                    deferred = 0
+                continue
+            finally:
+                self.running = 0
+            deferred = 0
             yield outcome
 
 
@@ -125,6 +144,14 @@ class Tally:
         return f"{self.done}/{self.total} done, {running} running, {self.failed} failed, ~{self.eta()} left"
 
 
+def _stored(store: results.ResultStore, config: dict[str, Any]) -> dict[str, Any] | None:
+    """The record of a config, or None: a bad record goes to the run, which reports (or repairs) it."""
+    try:
+        return store.load(config)
+    except results.BadRecord:
+        return None
+
+
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     if seconds < 60:
@@ -142,23 +169,26 @@ class SweepResult:
 
 
 def sweep(grid: Callable[[], list[dict[str, Any]]], *, label: str, backend: str = "local", address: str | None = None,
-          gpus_per_run: float | None = None, results_dir: Any = None, recompute: bool = False,
+          gpus_per_run: float | None = None, results_dir: Any = None, recompute: bool = False, repair: bool = False,
           report: Callable[[str], None] = print, **run_kwargs: Any) -> SweepResult:
     """Run every config ``grid()`` lists (listing again until no new ones) on ``backend``.
 
     ``run_kwargs`` go to :func:`regprune.results.run_or_load` (device, data_root, progress).
-    Every config of a round is validated before the first of them runs."""
+    Every config of a round is validated before the first of them runs. A bad stored record
+    fails its run (the others go on), or with ``repair`` is moved aside and the run trained again."""
     if gpus_per_run is None and run_kwargs.get("device") == "cpu":
         gpus_per_run = 0 if backend == "ray" else None  # cpu runs must not hold the cluster's GPUs
     runner = make_backend(backend, address, gpus_per_run)
-    store = results.ResultStore(results_dir)
-    run_kwargs = {**run_kwargs, "results_dir": results_dir, "recompute": recompute}
+    store = results.ResultStore(results_dir, repair=repair)
+    run_kwargs = {**run_kwargs, "results_dir": results_dir, "recompute": recompute, "repair": repair}
     outcomes: dict[str, Outcome] = {}
     tally = Tally()
     rounds = 0
     configs = grid()  # a bad chapter, profile or config fails here, before a backend starts
     for c in configs:
         experiment.validate(c)
+    for orphan in store.clean_orphans():
+        report(f"removed {orphan}, a temp file a killed writer left")
     t0 = time.monotonic()
     with runner:
         tally.started = time.monotonic()  # the rate of runs, not of the backend's start-up
@@ -168,7 +198,7 @@ def sweep(grid: Callable[[], list[dict[str, Any]]], *, label: str, backend: str 
                 break
             for c in new:  # every config of a round, before the first of them runs
                 experiment.validate(c)
-            stored = [] if recompute else [(c, r) for c in new if (r := store.load(c)) is not None]
+            stored = [] if recompute else [(c, r) for c in new if (r := _stored(store, c)) is not None]
             outcomes.update((results.run_key(c), Outcome(c, record=r)) for c, r in stored)
             todo = [c for c in new if results.run_key(c) not in outcomes]
             tally.total += len(new)
