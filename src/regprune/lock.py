@@ -67,19 +67,34 @@ def acquire(path: Path) -> None:
             continue  # released meanwhile
         if not _stale(info, path):
             raise Busy(path, info)
-        # Two processes may both find it stale: a second lock serializes the takeover, and the
-        # owner is read again under it, so a lock just taken over is never removed.
-        guard = path.with_name(path.name + ".takeover")
-        if not _create(guard):
-            if owner(guard) is not None and _stale(owner(guard) or {}, guard):
-                guard.unlink(missing_ok=True)
-            time.sleep(0.01)
-            continue
-        try:
-            if owner(path) == info:
-                path.unlink(missing_ok=True)
-        finally:
+        _remove(path, info)
+
+
+def _remove(path: Path, stale: dict) -> None:
+    """Remove a lock found stale. Two processes may both find it so: a second lock serializes the
+    removal, and the owner is read again under it, so a lock just taken over is never removed."""
+    guard = path.with_name(path.name + ".takeover")
+    if not _create(guard):
+        if _stale(owner(guard) or {}, guard):
             guard.unlink(missing_ok=True)
+        time.sleep(0.01)
+        return
+    try:
+        if owner(path) == stale:
+            path.unlink(missing_ok=True)
+    finally:
+        guard.unlink(missing_ok=True)
+
+
+def clean(folder: Path) -> list[Path]:
+    """Remove the stale locks under ``folder`` (of killed runs that were never resumed); return them."""
+    removed = []
+    for path in Path(folder).rglob("*.lock") if Path(folder).is_dir() else ():
+        info = owner(path)
+        if info is not None and _stale(info, path):
+            _remove(path, info)
+            removed += [path] if not path.exists() else []
+    return removed
 
 
 def release(path: Path) -> None:

@@ -126,11 +126,17 @@ class ResultStore:
         return out
 
     def clean_orphans(self, config: dict[str, Any] | None = None) -> list[Path]:
-        """Remove the temp files killed writers left in this store (a folder) and its checkpoints:
-        all of them a minute old, or at once those of ``config``, whose lock this process holds."""
-        folders = {paths.checkpoints_root(self.root)} | ({Path(self.root)} if self._fs is None else set())
+        """Remove what killed runs left in this store (a folder) and its checkpoints: temp files a
+        minute old and checkpoints of stored runs; or at once the temp files of ``config``, whose
+        lock this process holds."""
+        ckpts = paths.checkpoints_root(self.root)
+        folders = {ckpts} | ({Path(self.root)} if self._fs is None else set())
         if config is None:
-            return [p for folder in folders for p in atomic.clean_orphans(folder)]
+            done = [p for p in ckpts.glob("*/*/*.pt") if self._fs is None and
+                    (Path(self.root) / p.relative_to(ckpts)).with_suffix(".json").exists()]
+            for p in done:  # killed between storing the record and removing its checkpoint
+                p.unlink(missing_ok=True)
+            return done + [p for folder in folders for p in [*atomic.clean_orphans(folder), *lock.clean(folder)]]
         folders = {self.checkpoint_path(config).parent} | ({self.path(config).parent} if self._fs is None else set())
         return [p for folder in folders for p in atomic.clean_orphans(folder, f"{run_key(config)}.*", min_age_s=0)]
 
@@ -187,15 +193,21 @@ def run_or_load(
     ``run_kwargs`` go to :func:`regprune.experiment.execute` (device, data_root, progress,
     stop_after_epoch). ``wait=False``: raise :class:`regprune.lock.Busy` instead of waiting
     while another process trains the run."""
+    return obtain(config, results_dir=results_dir, recompute=recompute, repair=repair, wait=wait, **run_kwargs)[0]
+
+
+def obtain(config: dict[str, Any], *, results_dir: str | Path | None = None, recompute: bool = False,
+           repair: bool = False, wait: bool = True, **run_kwargs: Any) -> tuple[dict[str, Any], bool]:
+    """:func:`run_or_load`, and whether this call trained the run (a sweep counts what it trained)."""
     experiment.validate(config)
     store = ResultStore(results_dir, repair=repair)
     if not recompute and (record := store.load(config)) is not None:
-        return record
+        return record, False
     with lock.held(store.lock_path(config), wait=wait):
         if not recompute and (record := store.load(config)) is not None:
-            return record  # another sweep stored it while this one waited for the lock
+            return record, False  # another sweep stored it while this one waited for the lock
         store.clean_orphans(config)
-        return _train(config, store, recompute, **run_kwargs)
+        return _train(config, store, recompute, **run_kwargs), True
 
 
 def _train(config: dict[str, Any], store: ResultStore, recompute: bool, **run_kwargs: Any) -> dict[str, Any]:

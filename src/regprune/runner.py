@@ -9,6 +9,10 @@ is listed again after each round until it stops growing, as :func:`regprune.chap
 
 from __future__ import annotations
 
+import math
+import os
+import re
+import socket
 import time
 import traceback
 from collections import deque
@@ -29,6 +33,7 @@ class Outcome:
     record: dict[str, Any] | None = None
     error: str | None = None  # "ErrorType: message"
     details: str = ""  # the traceback, reported once the sweep ends
+    trained: bool = False  # False: loaded (stored by another sweep while this one waited)
 
     @property
     def key(self) -> str:
@@ -39,14 +44,14 @@ def execute(config: dict[str, Any], **run_kwargs: Any) -> Outcome:
     """``run_or_load`` one config; an exception becomes a failed Outcome instead of ending the sweep
     (a bad stored file is named by its message: no traceback)."""
     try:
-        record = results.run_or_load(config, **run_kwargs)
+        record, trained = results.obtain(config, **run_kwargs)
     except lock.Busy:
         raise  # the backend comes back to it
     except results.BadRecord as err:
         return Outcome(config, error=f"{type(err).__name__}: {err}")
     except Exception as err:  # any run's bug or bad data must not stop the other runs
         return Outcome(config, error=f"{type(err).__name__}: {err}", details=traceback.format_exc())
-    return Outcome(config, record=record)
+    return Outcome(config, record=record, trained=trained)
 
 
 class Backend(Protocol):
@@ -91,23 +96,43 @@ class LocalBackend:
             yield outcome
 
 
-def check_backend(backend: str, gpus_per_run: float | None = None) -> None:
+def check_backend(backend: str, gpus_per_run: float | None = None, address: str | None = None) -> None:
     """Bad backend settings fail here, before any run is listed or trained."""
     check_choice("backend", backend, BACKENDS)
     if gpus_per_run is not None:
         if backend != "ray":
             raise ConfigError(f"gpus_per_run is a request to Ray's scheduler; it needs backend='ray', not {backend!r}")
-        if gpus_per_run < 0 or (gpus_per_run > 1 and gpus_per_run != int(gpus_per_run)):
+        if not math.isfinite(gpus_per_run) or gpus_per_run < 0 or (gpus_per_run > 1 and gpus_per_run != int(gpus_per_run)):
             raise ConfigError(f"gpus_per_run must be 0, a fraction in (0, 1] or a whole number; got {gpus_per_run!r}")
     if backend == "ray":
         try:
             import ray  # noqa: F401
         except ImportError as err:
             raise ConfigError(f"backend='ray' needs Ray, which is not installed: pip install regprune[ray] ({err})") from err
+        check_address(address)
+
+
+def check_address(address: str | None, timeout_s: float = 3.0) -> None:
+    """A Ray cluster address (else ``$RAY_ADDRESS``) that answers within seconds, so a wrong one
+    fails now instead of hanging for minutes. ``None``, 'local' and 'auto' leave it to Ray."""
+    name = "address"
+    if address is None:
+        name, address = "RAY_ADDRESS", os.environ.get("RAY_ADDRESS")
+    if address in (None, "local", "auto"):
+        return
+    m = re.fullmatch(r"(?:ray://)?\[?([^\]\s]+?)\]?:(\d{1,5})", address)
+    allowed = "HOST:PORT or ray://HOST:PORT of a running cluster, 'local' or 'auto'"
+    if not m or not 0 < int(m[2]) < 65536:
+        raise ConfigError(f"{name}={address!r} is not allowed; allowed: {allowed}")
+    try:
+        socket.create_connection((m[1], int(m[2])), timeout=timeout_s).close()
+    except OSError as err:
+        raise ConfigError(f"{name}={address!r}: nothing answers there within {timeout_s:g}s ({err}); "
+                          f"allowed: {allowed}") from None
 
 
 def make_backend(backend: str, address: str | None = None, gpus_per_run: float | None = None) -> Backend:
-    check_backend(backend, gpus_per_run)
+    check_backend(backend, gpus_per_run, address)
     if backend == "local":
         if address is not None:
             raise ConfigError("address names a Ray cluster; it needs backend='ray'")
@@ -208,7 +233,10 @@ def sweep(grid: Callable[[], list[dict[str, Any]]], *, label: str, backend: str 
             rounds += 1
             for i, outcome in enumerate(runner(todo, run_kwargs), 1):
                 outcomes[outcome.key] = outcome
-                if outcome.error is None:
+                if outcome.error is None and not outcome.trained:
+                    tally.loaded += 1
+                    what = "loaded: another sweep trained it"
+                elif outcome.error is None:
                     tally.trained += 1
                     r = outcome.record
                     what = f"{r['status']} test_acc={r['metrics'].get('test_acc')} wall={r['wall_time_s']:.1f}s"

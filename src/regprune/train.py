@@ -339,7 +339,9 @@ def load_checkpoint(path: Path, fingerprint: str, device: torch.device) -> dict[
         if found == fingerprint:
             return {**ckpt, **json.loads(ckpt["plain"])}
     except Exception as err:  # truncated, tampered, or a pickle naming code to run
-        raise CheckpointError(f"checkpoint {path} cannot be read safely: {type(err).__name__}: {err}") from None
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [""]
+        why = next((line for line in lines if line.startswith("WeightsUnpickler error")), lines[0]).split(". Please")[0]
+        raise CheckpointError(f"checkpoint {path} cannot be read safely: {type(err).__name__}: {why}") from None
     raise CheckpointError(f"checkpoint {path} belongs to another run (fingerprint {found!r}, expected {fingerprint!r})")
 
 
