@@ -221,8 +221,6 @@ def fields() -> dict[str, Field]:
     }
 
 
-ENVIRONMENT = ("REGPRUNE_RESULTS", "REGPRUNE_DATA", "REGPRUNE_BUILD", "REGPRUNE_CHECKPOINTS", "REGPRUNE_CACHE",
-               "REGPRUNE_PROGRESS")
 COMMANDS = {
     "train": ("chapter", "profile", "seeds", "device", "data_root", "results_dir", "recompute", "repair"),
     "sweep": ("chapter", "profile", "seeds", "device", "data_root", "results_dir", "recompute", "repair",
@@ -233,8 +231,8 @@ COMMANDS = {
 
 
 def environment() -> None:
-    """The environment variables regprune reads, where set."""
-    for name in ENVIRONMENT:
+    """The environment variables regprune reads (the upper-case fields), where set."""
+    for name in filter(str.isupper, fields()):
         if name in os.environ:
             fields()[name].check(name, os.environ[name], text=True)
 
