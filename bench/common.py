@@ -8,12 +8,12 @@ from typing import Any
 
 import torch
 
-from regprune import results
+from regprune import atomic
 
 
 def finish(result: dict[str, Any], table: str, elapsed: float, out: Path, threads: int | None = None) -> dict[str, Any]:
     print(table)
     print(f"({elapsed:.1f} s; {threads or torch.get_num_threads()} threads)")
-    results.atomic_write_text(out, json.dumps(result, indent=1, allow_nan=False) + "\n")
+    atomic.write_text(Path(out), json.dumps(result, indent=1, allow_nan=False) + "\n")
     print(f"wrote {out}")
     return result

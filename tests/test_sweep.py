@@ -58,7 +58,7 @@ def one_thread():
     "args, expected",
     [
         (["--backend", "slurm"], "'local', 'ray'"),
-        (["--backend", "ray", "--gpus-per-run", "-1"], "gpus_per_run"),
+        (["--backend", "ray", "--gpus-per-run", "-1"], "--gpus-per-run"),
         (["--backend", "ray", "--gpus-per-run", "1.5"], "whole number"),
         (["--gpus-per-run", "1"], "backend='ray'"),
         (["--address", "localhost:6379"], "backend='ray'"),

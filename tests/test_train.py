@@ -45,11 +45,14 @@ def test_resume_equals_uninterrupted(tmp_path):
     assert resumed["metrics"]["test_loss"] == full["metrics"]["test_loss"]
 
 
-def test_checkpoint_of_another_run_is_refused(tmp_path):
+def test_checkpoint_of_another_run_is_set_aside_and_the_run_starts_over(tmp_path):
     ckpt = tmp_path / "ckpt.pt"
     experiment.execute(smoke_config(epochs=2), device="cpu", checkpoint=ckpt, fingerprint="a", stop_after_epoch=1)
-    with pytest.raises(RuntimeError, match="another run"):
-        experiment.execute(smoke_config(epochs=2), device="cpu", checkpoint=ckpt, fingerprint="b")
+    with pytest.warns(UserWarning, match=f"checkpoint {ckpt} belongs to another run"):
+        run = experiment.execute(smoke_config(epochs=2), device="cpu", checkpoint=ckpt, fingerprint="b")
+    fresh = experiment.execute(smoke_config(epochs=2), device="cpu")
+    assert _strip_time(run["history"]) == _strip_time(fresh["history"])
+    assert [p.name.startswith("ckpt.pt.bad-") for p in tmp_path.iterdir() if p != ckpt] == [True]
 
 
 def test_divergence_stops_the_run():

@@ -23,8 +23,11 @@ def test_shards_cover_a_grid_once():
 
 @pytest.mark.parametrize("text", ["2/2", "-1/3", "a/b", "1", "0/0", "1/2/3"])
 def test_bad_shards_are_named(text):
-    with pytest.raises(ConfigError, match="shard="):
-        transfer.parse_shard(text)
+    from regprune import inputs
+
+    with pytest.raises(ConfigError, match="--shard=.*I/N"):
+        inputs.fields()["shard"].check("--shard", text, text=True)
+    assert inputs.fields()["shard"].check("--shard", " 1 / 3", text=True) == (1, 3)
 
 
 def _record(config, **extra):

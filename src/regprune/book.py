@@ -19,8 +19,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from . import paths
-from .profiles import check_profile
+from . import inputs, paths
 from .registry import ConfigError, check_choice
 
 STAGE = "book-src"
@@ -74,12 +73,15 @@ def notebook_parameters(name: str, root: Path | None = None) -> dict[str, Any]:
     return pm.inspect_notebook(str(notebook_path(name, root)))
 
 
-def check_parameters(name: str, params: dict[str, Any], root: Path | None = None) -> None:
-    allowed = notebook_parameters(name, root)
-    for key in params:
-        check_choice(f"parameter of notebook {name!r}", key, allowed)
-    if "profile" in params:
-        check_profile(params["profile"])
+def check_parameters(name: str, params: dict[str, Any], root: Path | None = None,
+                     profile: str | None = None) -> dict[str, Any]:
+    """The typed, checked parameters of a notebook (with ``profile``, which ``-p profile`` must not contradict)."""
+    if profile is not None:
+        if params.get("profile", profile) != profile:
+            raise ConfigError(f"profile is given twice: --profile {profile!r} and -p profile {params['profile']!r}; "
+                              "give it once, with --profile")
+        params = {**params, "profile": profile}
+    return inputs.notebook(notebook_parameters(name, root), params, f"notebook {name!r}")
 
 
 @contextlib.contextmanager
@@ -110,8 +112,7 @@ def run(
 
     root = root or paths.repo_root()
     build = paths.build_root(build_dir).resolve()
-    params = {"profile": check_profile(profile), **(params or {})}
-    check_parameters(name, params, root)
+    params = check_parameters(name, params or {}, root, profile=profile)
     out = build / STAGE / "notebooks" / f"{name}.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     # The kernel inherits the environment: the build folder (for tables) without a local path in
@@ -156,7 +157,7 @@ def build(
     build = paths.build_root(build_dir).resolve()
     names = notebooks(root)
     for name in names:  # check everything before executing anything
-        check_parameters(name, {"profile": profile, **(params or {})}, root)
+        check_parameters(name, params or {}, root, profile=profile)
         staged = build / STAGE / "notebooks" / f"{name}.ipynb"
         if not execute and not staged.exists():
             raise FileNotFoundError(f"execute=False, but notebook {name!r} was not executed into {staged}")
@@ -234,9 +235,11 @@ def strip_outputs(path: Path) -> bool:
     return dirty
 
 
-def parse_value(text: str) -> Any:
-    """A ``-p NAME VALUE`` value, read as YAML: ``3`` -> int, ``[0, 1]`` -> list, ``null`` -> None."""
+def parse_value(text: str, name: str = "value") -> Any:
+    """A ``-p NAME VALUE`` value, read as YAML: ``3`` -> int, ``[0, 1]`` -> list, ``null`` -> None,
+    ``'"12"'`` -> the string "12" (which the notebook's schema then refuses where it wants seeds)."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"cannot read parameter value {text!r}: {err}") from err
+        problem = " ".join(str(err).split())
+        raise ConfigError(f"{name}={text!r} is not allowed: not readable as YAML ({problem})") from None

@@ -62,50 +62,45 @@ def _data_check(args: argparse.Namespace) -> int:
 def _params(pairs: Sequence[Sequence[str]] | None) -> dict:
     from .book import parse_value
 
-    return {name: parse_value(value) for name, value in (pairs or [])}
+    return {name: parse_value(value, name) for name, value in (pairs or [])}
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import book
-    from .profiles import check_profile
+    from . import book, inputs
 
-    check_profile(args.profile)
+    o = inputs.command("run", vars(args))
     names = book.execution_order(book.notebooks()) if args.notebook == "all" else [args.notebook]
     params = _params(args.param)
     for name in names:  # check all before running any
         book.notebook_path(name)
-        book.check_parameters(name, {"profile": args.profile, **params})
+        book.check_parameters(name, params, profile=o["profile"])
     for name in names:
-        out = book.run(name, profile=args.profile, params=params, build_dir=args.build_dir)
+        out = book.run(name, profile=o["profile"], params=params, build_dir=o["build_dir"])
         print(f"executed {name} -> {out}")
     return 0
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    """Every run of a chapter's grid into the store, on the chosen backend; exit 1 if any run failed."""
-    from . import chapters, runner, transfer
+    """Every run of a chapter's grid into the store, on the chosen backend (``train``: local);
+    exit 1 if any run failed or a stored record is bad."""
+    from . import chapters, inputs, runner, transfer
 
-    shard = transfer.parse_shard(args.shard) if args.shard else None
-    outcome = runner.sweep(lambda: [c for c in chapters.configs(args.chapter, args.profile, args.seeds, args.results_dir)
-                                    if transfer.in_shard(c, shard)],
-                           label=f"{args.chapter} ({args.profile})", backend=args.backend, address=args.address,
-                           gpus_per_run=args.gpus_per_run, results_dir=args.results_dir, recompute=args.recompute,
-                           device=args.device, data_root=args.data_root,
+    o = inputs.command(args.command, vars(args))
+    outcome = runner.sweep(lambda: [c for c in chapters.configs(o["chapter"], o["profile"], o["seeds"], o["results_dir"])
+                                    if transfer.in_shard(c, o["shard"])],
+                           label=f"{o['chapter']} ({o['profile']})", backend=o.get("backend", "local"),
+                           address=o.get("address"), gpus_per_run=o.get("gpus_per_run"), results_dir=o["results_dir"],
+                           recompute=o["recompute"], repair=o["repair"], device=o["device"], data_root=o["data_root"],
                            report=lambda line: print(line, flush=True))
     return 1 if outcome.failures else 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    """``regprune train``: ``regprune sweep --backend local``."""
-    args.backend, args.address, args.gpus_per_run = "local", None, None
-    return _sweep(args)
-
-
 def _import(args: argparse.Namespace) -> int:
     """Bring stored runs home from another store; exit 1 if any record conflicts or is invalid."""
-    from . import transfer
+    from . import inputs, transfer
 
-    out = transfer.import_records(args.source, args.results_dir)
+    o = inputs.command("import-results", vars(args))
+    out = transfer.import_records(o["source"], o["results_dir"])
     print(", ".join(f"{len(v)} {k}" for k, v in out.items()))
     for kind in ("conflict", "invalid"):
         for path in out[kind]:
@@ -114,9 +109,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _book(args: argparse.Namespace) -> int:
-    from . import book
+    from . import book, inputs
 
-    index = book.build(profile=args.profile, params=_params(args.param), build_dir=args.build_dir)
+    o = inputs.command("book", vars(args))
+    index = book.build(profile=o["profile"], params=_params(args.param), build_dir=o["build_dir"])
     print(f"built the book: {index / 'index.html'}")
     return 0
 
@@ -133,8 +129,15 @@ def _sync(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad option is one line naming it and what is allowed, exit 2 (no usage block)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="regprune", description=__doc__.splitlines()[0])
+    p = _Parser(prog="regprune", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     m = sub.add_parser("models", help="parameters and MACs of every registered model")
@@ -162,24 +165,26 @@ def parser() -> argparse.ArgumentParser:
     def grid_options(q: argparse.ArgumentParser) -> None:
         q.add_argument("chapter", help="a chapter grid name (see regprune.chapters.CHAPTERS)")
         q.add_argument("--profile", required=True, help="smoke, cpu or paper")
-        q.add_argument("--seeds", nargs="+", type=int, help="default: the profile's seeds")
+        q.add_argument("--seeds", nargs="+", help="integers from 0 to 2**32-1 (default: the profile's seeds)")
         q.add_argument("--device", default="auto", help="auto, cpu or cuda")
         q.add_argument("--data-root", help="data root (default: $REGPRUNE_DATA or ./data)")
         q.add_argument("--results-dir", help="results root, a folder or a URL such as s3://bucket/results "
                                              "(default: $REGPRUNE_RESULTS or the repository's results/)")
         q.add_argument("--recompute", action="store_true", help="train again even when a result is stored")
+        q.add_argument("--repair", action="store_true", help="move a bad stored record aside (kept as *.bad-<time>) "
+                                                            "and train its run again, instead of failing the run")
         q.add_argument("--shard", help="I/N: only the runs of shard I of N (by run key), for N workers on one store")
 
     t = sub.add_parser("train", help="train (or load) every run of a chapter's grid into the results store")
     grid_options(t)
-    t.set_defaults(func=_train)
+    t.set_defaults(func=_sweep)
 
     w = sub.add_parser("sweep", help="run a chapter's grid on a backend (local, or Ray on one machine or a cluster)")
     grid_options(w)
     w.add_argument("--backend", default="local", help="local (in order, in this process) or ray (one task per run)")
     w.add_argument("--address", help="ray: the cluster to join, e.g. HOST:6379, or 'local' for a new instance "
                                      "(default: $RAY_ADDRESS, a `ray start` cluster on this machine, else a new one)")
-    w.add_argument("--gpus-per-run", type=float, help="ray: GPUs each run asks for, may be a fraction "
+    w.add_argument("--gpus-per-run", help="ray: GPUs each run asks for, may be a fraction "
                                                      "(default: 1 where the cluster has GPUs, else 0)")
     w.set_defaults(func=_sweep)
 

@@ -32,6 +32,7 @@ from .profiles import check_profile
 from .registry import ConfigError, Registry, check_choice
 from .train import TrainConfig, fit
 
+SEED_MAX = 2**32 - 1  # numpy's seed range
 CONFIG_KEYS = (
     "chapter", "profile", "seed", "data", "model", "reparam", "loss", "transforms", "hooks", "penalties", "train",
 )
@@ -66,8 +67,9 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
         if key not in config:
             raise ConfigError(f"run config needs {key!r}")
     check_profile(config["profile"])
-    if not isinstance(config.get("seed", 0), int):
-        raise ConfigError(f"seed must be an integer; got {config['seed']!r}")
+    seed = config.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise ConfigError(f"seed={seed!r} is not allowed; allowed: an integer from 0 to {SEED_MAX}")
     data_spec = _spec(config["data"], "data")
     data.DATASETS.check(data_spec.pop("name"), "data.name")
     data.check_load_args(config["data"]["name"], **data_spec)

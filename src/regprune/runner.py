@@ -9,6 +9,10 @@ is listed again after each round until it stops growing, as :func:`regprune.chap
 
 from __future__ import annotations
 
+import math
+import os
+import re
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -17,24 +21,43 @@ from . import experiment, results
 from .backends import BACKENDS, Backend, LocalBackend, Outcome
 from .registry import ConfigError, check_choice
 
-
-def check_backend(backend: str, gpus_per_run: float | None = None) -> None:
+def check_backend(backend: str, gpus_per_run: float | None = None, address: str | None = None) -> None:
     """Bad backend settings fail here, before any run is listed or trained."""
     check_choice("backend", backend, BACKENDS)
     if gpus_per_run is not None:
         if backend != "ray":
             raise ConfigError(f"gpus_per_run is a request to Ray's scheduler; it needs backend='ray', not {backend!r}")
-        if gpus_per_run < 0 or (gpus_per_run > 1 and gpus_per_run != int(gpus_per_run)):
+        if not math.isfinite(gpus_per_run) or gpus_per_run < 0 or (gpus_per_run > 1 and gpus_per_run != int(gpus_per_run)):
             raise ConfigError(f"gpus_per_run must be 0, a fraction in (0, 1] or a whole number; got {gpus_per_run!r}")
     if backend == "ray":
         try:
             import ray  # noqa: F401
         except ImportError as err:
             raise ConfigError(f"backend='ray' needs Ray, which is not installed: pip install regprune[ray] ({err})") from err
+        check_address(address)
+
+
+def check_address(address: str | None, timeout_s: float = 3.0) -> None:
+    """A Ray cluster address (else ``$RAY_ADDRESS``) that answers within seconds, so a wrong one
+    fails now instead of hanging for minutes. ``None``, 'local' and 'auto' leave it to Ray."""
+    name = "address"
+    if address is None:
+        name, address = "RAY_ADDRESS", os.environ.get("RAY_ADDRESS")
+    if address in (None, "local", "auto"):
+        return
+    m = re.fullmatch(r"(?:ray://)?\[?([^\]\s]+?)\]?:(\d{1,5})", address)
+    allowed = "HOST:PORT or ray://HOST:PORT of a running cluster, 'local' or 'auto'"
+    if not m or not 0 < int(m[2]) < 65536:
+        raise ConfigError(f"{name}={address!r} is not allowed; allowed: {allowed}")
+    try:
+        socket.create_connection((m[1], int(m[2])), timeout=timeout_s).close()
+    except OSError as err:
+        raise ConfigError(f"{name}={address!r}: nothing answers there within {timeout_s:g}s ({err}); "
+                          f"allowed: {allowed}") from None
 
 
 def make_backend(backend: str, address: str | None = None, gpus_per_run: float | None = None) -> Backend:
-    check_backend(backend, gpus_per_run)
+    check_backend(backend, gpus_per_run, address)
     if backend == "local":
         if address is not None:
             raise ConfigError("address names a Ray cluster; it needs backend='ray'")
@@ -71,6 +94,14 @@ class Tally:
         return f"{self.done}/{self.total} done, {running} running, {self.failed} failed, ~{self.eta()} left"
 
 
+def _stored(store: results.ResultStore, config: dict[str, Any]) -> dict[str, Any] | None:
+    """The record of a config, or None: a bad record goes to the run, which reports (or repairs) it."""
+    try:
+        return store.load(config)
+    except results.BadRecord:
+        return None
+
+
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     if seconds < 60:
@@ -88,23 +119,26 @@ class SweepResult:
 
 
 def sweep(grid: Callable[[], list[dict[str, Any]]], *, label: str, backend: str = "local", address: str | None = None,
-          gpus_per_run: float | None = None, results_dir: Any = None, recompute: bool = False,
+          gpus_per_run: float | None = None, results_dir: Any = None, recompute: bool = False, repair: bool = False,
           report: Callable[[str], None] = print, **run_kwargs: Any) -> SweepResult:
     """Run every config ``grid()`` lists (listing again until no new ones) on ``backend``.
 
     ``run_kwargs`` go to :func:`regprune.results.run_or_load` (device, data_root, progress).
-    Every config of a round is validated before the first of them runs."""
+    Every config of a round is validated before the first of them runs. A bad stored record
+    fails its run (the others go on), or with ``repair`` is moved aside and the run trained again."""
     if gpus_per_run is None and run_kwargs.get("device") == "cpu":
         gpus_per_run = 0 if backend == "ray" else None  # cpu runs must not hold the cluster's GPUs
     runner = make_backend(backend, address, gpus_per_run)
-    store = results.ResultStore(results_dir)
-    run_kwargs = {**run_kwargs, "results_dir": results_dir, "recompute": recompute}
+    store = results.ResultStore(results_dir, repair=repair)
+    run_kwargs = {**run_kwargs, "results_dir": results_dir, "recompute": recompute, "repair": repair}
     outcomes: dict[str, Outcome] = {}
     tally = Tally()
     rounds = 0
     configs = grid()  # a bad chapter, profile or config fails here, before a backend starts
     for c in configs:
         experiment.validate(c)
+    for orphan in store.clean_orphans():
+        report(f"removed {orphan}, a temp file a killed writer left")
     t0 = time.monotonic()
     with runner:
         tally.started = time.monotonic()  # the rate of runs, not of the backend's start-up
@@ -114,7 +148,7 @@ def sweep(grid: Callable[[], list[dict[str, Any]]], *, label: str, backend: str 
                 break
             for c in new:  # every config of a round, before the first of them runs
                 experiment.validate(c)
-            stored = [] if recompute else [(c, r) for c in new if (r := store.load(c)) is not None]
+            stored = [] if recompute else [(c, r) for c in new if (r := _stored(store, c)) is not None]
             outcomes.update((results.run_key(c), Outcome(c, record=r)) for c, r in stored)
             todo = [c for c in new if results.run_key(c) not in outcomes]
             tally.total += len(new)
@@ -124,7 +158,10 @@ def sweep(grid: Callable[[], list[dict[str, Any]]], *, label: str, backend: str 
             rounds += 1
             for i, outcome in enumerate(runner(todo, run_kwargs), 1):
                 outcomes[outcome.key] = outcome
-                if outcome.error is None:
+                if outcome.error is None and not outcome.trained:
+                    tally.loaded += 1
+                    what = "loaded: another sweep trained it"
+                elif outcome.error is None:
                     tally.trained += 1
                     r = outcome.record
                     what = f"{r['status']} test_acc={r['metrics'].get('test_acc')} wall={r['wall_time_s']:.1f}s"

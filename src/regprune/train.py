@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import math
-import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -40,6 +41,7 @@ from .callbacks import FitState, Hook
 from .data import ArrayDataset, BatchLoader, Splits
 from . import parametrized
 from .losses import CrossEntropy, Loss, hard_labels
+from . import atomic
 from .progress import Progress
 from .registry import ConfigError, Registry, check_choice
 
@@ -276,11 +278,43 @@ def evaluate(
     return {"loss": total_loss.item() / n, "acc": correct.item() / n}
 
 
-def _atomic_save(obj: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+class CheckpointError(Exception):
+    """A checkpoint that cannot be read safely or belongs to another run: named, never applied."""
+
+
+def save_checkpoint(path: Path, fingerprint: str, state: "FitState", hooks: Sequence[Hook]) -> None:
+    """Tensors (model, optimizer, best weights) as tensors; everything else as JSON text, so the
+    file loads with ``weights_only=True``: no object a file names is ever built."""
+    plain = {"epoch": state.epoch, "step": state.step, "hooks": [h.state_dict() for h in hooks],
+             "history": state.history, "elapsed": state.elapsed, "best": [state.best_score, state.best_epoch]}
+    ckpt = {"fingerprint": fingerprint, "plain": json.dumps(plain), "model": state.model.state_dict(),
+            "optimizer": state.optimizer.state_dict(), "best_state": state.best_state}
+    atomic.write(path, lambda tmp: torch.save(ckpt, tmp))
+
+
+def load_checkpoint(path: Path, fingerprint: str, device: torch.device) -> dict[str, Any]:
+    """The checkpoint at ``path`` if it loads as tensors and plain data and was written for ``fingerprint``."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+        found = ckpt.get("fingerprint") if isinstance(ckpt, dict) else None
+        if found == fingerprint:
+            return {**ckpt, **json.loads(ckpt["plain"])}
+    except Exception as err:  # truncated, tampered, or a pickle naming code to run
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [""]
+        why = next((line for line in lines if line.startswith("WeightsUnpickler error")), lines[0]).split(". Please")[0]
+        raise CheckpointError(f"checkpoint {path} cannot be read safely: {type(err).__name__}: {why}") from None
+    raise CheckpointError(f"checkpoint {path} belongs to another run (fingerprint {found!r}, expected {fingerprint!r})")
+
+
+def _resume_from(path: Path | None, fingerprint: str, device: torch.device) -> dict[str, Any] | None:
+    """The checkpoint to resume from, or None; a bad one is moved aside (kept) and the run starts over."""
+    if path is None or not path.exists():
+        return None
+    try:
+        return load_checkpoint(path, fingerprint, device)
+    except CheckpointError as err:
+        warnings.warn(f"{err}; moved aside to {atomic.set_aside(path)}, the run starts from scratch", stacklevel=3)
+        return None
 
 
 def _score(cfg: TrainConfig, row: dict[str, Any]) -> float:
@@ -310,8 +344,8 @@ def fit(
 ) -> FitResult:
     """Train ``model`` on ``splits.train``, keep the best weights on ``splits.val``, test once.
 
-    ``checkpoint``: a file written atomically after every epoch; if it exists (and was
-    written for the same ``fingerprint``) training resumes from it.
+    ``checkpoint``: a file written atomically after every epoch; if it exists and was written for
+    the same ``fingerprint``, training resumes from it (a bad one is moved aside, with a warning).
     ``stop_after_epoch``: return after that many epochs (status "interrupted"), as a kill
     would; used to test resumption.
     """
@@ -336,21 +370,15 @@ def fit(
 
     ckpt_path = Path(checkpoint) if checkpoint else None
     start_epoch = 0
-    if ckpt_path is not None and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        if ckpt.get("fingerprint") != fingerprint:
-            raise RuntimeError(
-                f"checkpoint {ckpt_path} belongs to another run (fingerprint "
-                f"{ckpt.get('fingerprint')!r}, expected {fingerprint!r}); delete it to start over"
-            )
+    ckpt = _resume_from(ckpt_path, fingerprint, device)
+    if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         for h, hs in zip(hooks, ckpt["hooks"]):
             h.load_state_dict(hs)
         start_epoch = ckpt["epoch"] + 1
-        state.history, state.elapsed = ckpt["history"], ckpt["elapsed"]
-        state.best_score, state.best_epoch, state.best_state = ckpt["best"]
-        state.step = ckpt["step"]
+        state.history, state.elapsed, state.step = ckpt["history"], ckpt["elapsed"], ckpt["step"]
+        (state.best_score, state.best_epoch), state.best_state = ckpt["best"], ckpt["best_state"]
 
     train_set = splits.train
     step_model = torch.compile(model) if cfg.compile else model
@@ -426,20 +454,7 @@ def fit(
             state.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bar.epoch_end(f"epoch {epoch + 1}/{cfg.epochs} train_loss={train_loss:.4f} val_acc={val['acc']:.4f}")
         if ckpt_path is not None:
-            _atomic_save(
-                {
-                    "fingerprint": fingerprint,
-                    "epoch": epoch,
-                    "step": state.step,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "hooks": [h.state_dict() for h in hooks],
-                    "history": state.history,
-                    "elapsed": state.elapsed,
-                    "best": (state.best_score, state.best_epoch, state.best_state),
-                },
-                ckpt_path,
-            )
+            save_checkpoint(ckpt_path, fingerprint, state, hooks)
         if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < cfg.epochs:
             bar.close(f"stopped after epoch {epoch + 1}")
             return FitResult("interrupted", state.history, {}, {}, model)

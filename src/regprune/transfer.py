@@ -17,17 +17,6 @@ from .registry import ConfigError
 from .results import ResultStore, run_key
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    """``"I/N"`` -> (I, N) with 0 <= I < N."""
-    try:
-        i, n = (int(part) for part in str(text).split("/"))
-    except ValueError:
-        raise ConfigError(f"shard={text!r} is not allowed; write I/N with 0 <= I < N, e.g. 0/4") from None
-    if not (n >= 1 and 0 <= i < n):
-        raise ConfigError(f"shard={text!r} is not allowed; write I/N with 0 <= I < N, e.g. 0/4")
-    return i, n
-
-
 def in_shard(config: dict[str, Any], shard: tuple[int, int] | None) -> bool:
     return shard is None or int(run_key(config), 16) % shard[1] == shard[0]
 
