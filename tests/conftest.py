@@ -26,6 +26,15 @@ def mnist_root() -> Path:
     return root
 
 
+@pytest.fixture
+def one_thread():
+    """Train on one thread, as Ray tasks and subprocess workers do, so results compare bit for bit."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def smoke_config(**train) -> dict:
     """A small run config on synthetic MNIST-shaped data."""
     return {

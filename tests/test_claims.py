@@ -54,7 +54,7 @@ def test_flops_claims_from_stored_runs(tmp_path):
     # three parts are at noise level or caveated, so the headline is partly reproduced
     _, parts = claims.evaluate(claims.by_id()["combination_beats_each_alone"], "cpu", tmp_path)
     by = {name: e.verdict for name, e in parts}
-    assert by["cutout & pruning - pruning"] == rule.REPRODUCED
+    assert by["cutout & pruning - pruning (test accuracy, pp)"] == rule.REPRODUCED
     assert v["combination_beats_each_alone"] == rule.PARTLY
 
 

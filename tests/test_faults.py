@@ -40,13 +40,6 @@ def reference(tmp_path_factory):
     torch.set_num_threads(threads)
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 # --------------------------------------------------------------------- kills at exact points
 

@@ -11,7 +11,6 @@ import time
 
 import psutil
 import pytest
-import torch
 
 from regprune import chapters, cli, results, runner
 
@@ -44,14 +43,6 @@ def ray_session():
     yield ray
     ray.shutdown()
 
-
-@pytest.fixture
-def one_thread():
-    """Ray tasks train on one thread (OMP_NUM_THREADS=1); the local run must too to be bit-identical."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from ..chapters import efficiency_llr, flops_pruning, vc_bound
 from .base import Claim, Part, paired, single
 
 JPEG = "CIFAR-10 (JPEG q75 copy)"
+LABELS = {**flops_pruning.LABELS, "llr": "LLR"}
 SHORT = ("30 epochs instead of 200: a short schedule favours the control over mixup, which regularizes "
          "and pays off late, so a shortfall here cannot be told from our schedule")
 
@@ -50,6 +51,13 @@ def _llr_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return out.reset_index()
 
 
+def beats(baseline: str, method: str, *, column: str = "method", metric: str = "test_acc_%", side: str = "higher",
+          caveat: str | None = None, what: str = "test accuracy, pp") -> Part:
+    """The part "``method`` is ``side`` than ``baseline`` in ``metric``", paired over seeds."""
+    name = f"{LABELS.get(method, method)} - {LABELS.get(baseline, baseline)} ({what})"
+    return Part(name, paired(column, baseline, method, metric), "direction", side=side, unit="pp", caveat=caveat)
+
+
 def _resnet20(text: str) -> str:
     return f"{JPEG}, ResNet-20 only, 30 epochs (lr x0.1 at 15 and 23), bf16, 3 seeds: {text}"
 
@@ -58,40 +66,30 @@ FLOPS = "flops_pruning"
 CLAIMS: tuple[Claim, ...] = (
     Claim("mixup_raises_accuracy", "004", "Sec. 6.2, Table 2", "Mixup raises accuracy over the control.", FLOPS,
           _resnet20("the paper's ResNet-20 gain is +1.04 points"),
-          (Part("mixup - control (test accuracy, pp)", paired("method", "control", "mixup", "test_acc_%"),
-                "direction", side="higher", unit="pp", caveat=SHORT),), _flops_frame),
+          (beats("control", "mixup", caveat=SHORT),), _flops_frame),
     Claim("cutout_raises_accuracy", "004", "Sec. 6.2, Table 2", "Cutout raises accuracy over the control.", FLOPS,
           _resnet20("the paper's ResNet-20 gain is +1.37 points"),
-          (Part("cutout - control (test accuracy, pp)", paired("method", "control", "cutout", "test_acc_%"),
-                "direction", side="higher", unit="pp"),), _flops_frame),
+          (beats("control", "cutout"),), _flops_frame),
     Claim("pruning_costs_accuracy", "004", "Sec. 6.3, Table 3", "Soft filter pruning alone costs a little accuracy.",
           FLOPS, _resnet20("the paper's ResNet-20 cost is 0.16 (Table 3) or 0.54 points (Table 1)"),
-          (Part("pruning - control (test accuracy, pp)", paired("method", "control", "pruning", "test_acc_%"),
-                "direction", side="lower", unit="pp"),
+          (beats("control", "pruning", side="lower"),
            Part("pruning - control is above -5 pp (the paper's threshold)",
                 paired("method", "control", "pruning", "test_acc_%"), "bound", side="higher", paper=-5.0, unit="pp")),
           _flops_frame),
     Claim("mixup_pruning_beats_control", "004", "Sec. 6.4, Table 4", "Mixup with pruning beats the control.", FLOPS,
           _resnet20("the paper's ResNet-20 gain is +0.31 points, at 15.2% fewer FLOPs by construction"),
-          (Part("mixup & pruning - control (test accuracy, pp)",
-                paired("method", "control", "mixup_pruning", "test_acc_%"), "direction", side="higher", unit="pp",
-                caveat=SHORT),), _flops_frame),
+          (beats("control", "mixup_pruning", caveat=SHORT),), _flops_frame),
     Claim("cutout_pruning_beats_control", "004", "Sec. 6.4, Table 4", "Cutout with pruning beats the control.", FLOPS,
           _resnet20("the paper's ResNet-20 gain is +1.24 points, at 15.2% fewer FLOPs by construction"),
-          (Part("cutout & pruning - control (test accuracy, pp)",
-                paired("method", "control", "cutout_pruning", "test_acc_%"), "direction", side="higher", unit="pp"),),
+          (beats("control", "cutout_pruning"),),
           _flops_frame),
     Claim("combination_beats_each_alone", "004", "Abstract, Secs. 1, 6.4, 7",
           "Regularization combined with pruning is a marked improvement over each technique alone.", FLOPS,
           _resnet20("four named parts: each combination against pruning alone and against its regularizer alone"),
-          (Part("mixup & pruning - pruning", paired("method", "pruning", "mixup_pruning", "test_acc_%"),
-                "direction", side="higher", unit="pp", caveat=SHORT),
-           Part("mixup & pruning - mixup", paired("method", "mixup", "mixup_pruning", "test_acc_%"),
-                "direction", side="higher", unit="pp"),
-           Part("cutout & pruning - pruning", paired("method", "pruning", "cutout_pruning", "test_acc_%"),
-                "direction", side="higher", unit="pp"),
-           Part("cutout & pruning - cutout", paired("method", "cutout", "cutout_pruning", "test_acc_%"),
-                "direction", side="higher", unit="pp")), _flops_frame),
+          (beats("pruning", "mixup_pruning", caveat=SHORT),
+           beats("mixup", "mixup_pruning"),
+           beats("pruning", "cutout_pruning"),
+           beats("cutout", "cutout_pruning")), _flops_frame),
     Claim("control_accuracy", "004", "Sec. 6.1, Table 1", "The control ResNet-20 reaches 91.63% on CIFAR-10.", FLOPS,
           _resnet20("judged against 91.63 ± 3 points (JPEG copy and 30 epochs)"),
           (Part("control test accuracy (%)", single("method", "control", "test_acc_%"), "value", paper=91.63,
@@ -101,14 +99,10 @@ CLAIMS: tuple[Claim, ...] = (
           "vc_bound_cifar", f"{JPEG}, Caffe quick net, 30 epochs (lr x0.1 at 13 and 26), bf16, 3 seeds",
           (Part("S+W2+LCL test accuracy (%), paper 79 ± 3", single("method", "S+W2+LCL", "test_acc_%"), "value",
                 paper=79.0, tolerance=3.0, unit="%"),
-           Part("S+W2+LCL - S (test accuracy, pp)", paired("method", "S", "S+W2+LCL", "test_acc_%"), "direction",
-                side="higher", unit="pp"),
-           Part("S+W2+LCL - S+W2 (test accuracy, pp)", paired("method", "S+W2", "S+W2+LCL", "test_acc_%"),
-                "direction", side="higher", unit="pp"),
-           Part("S+W2+LCL - S+LCA (test accuracy, pp)", paired("method", "S+LCA", "S+W2+LCL", "test_acc_%"),
-                "direction", side="higher", unit="pp"),
-           Part("S+W2+LCL - S+W2+LCA (test accuracy, pp)", paired("method", "S+W2+LCA", "S+W2+LCL", "test_acc_%"),
-                "direction", side="higher", unit="pp")), _quicknet_frame),
+           beats("S", "S+W2+LCL"),
+           beats("S+W2", "S+W2+LCL"),
+           beats("S+LCA", "S+W2+LCL"),
+           beats("S+W2+LCA", "S+W2+LCL")), _quicknet_frame),
     Claim("quicknet_compression", "003", "Sec. 5.2.2, Table 3",
           "On the CIFAR-10 quick net, L2 weight regularization compresses most, followed by the data-dependent "
           "regularizer.", "vc_bound_cifar",
@@ -123,9 +117,8 @@ CLAIMS: tuple[Claim, ...] = (
           "On CIFAR-10, LLR outputs give better error-parameter trade-offs than softmax.", "efficiency_llr_cifar",
           f"{JPEG}, ResNet-20 only (the paper: ResNet-20/32/56, DenseNet-BC-40/60/100), 30 epochs (lr / 10 at 15 "
           "and 23), bf16, 3 seeds; two named parts: the dense network, and the network pruned at the median setting",
-          (Part("LLR - softmax (dense test error, pp)", paired("output", "softmax", "llr", "test_error_%"),
-                "direction", side="lower", unit="pp"),
-           Part("LLR - softmax (test error at the median pruning setting, pp)",
-                paired("output", "softmax", "llr", "pruned_test_error_%"), "direction", side="lower", unit="pp")),
+          (beats("softmax", "llr", column="output", metric="test_error_%", side="lower", what="dense test error, pp"),
+           beats("softmax", "llr", column="output", metric="pruned_test_error_%", side="lower",
+                 what="test error at the median pruning setting, pp")),
           _llr_frame),
 )
