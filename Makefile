@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 PROFILE ?= cpu
 
 .PHONY: install test book bench notebooks clean
-.PHONY: bench-reparam bench-latency
+.PHONY: bench-reparam bench-latency bench-regeneration
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)  # also repairs a venv cut short
@@ -28,9 +28,13 @@ notebooks: $(STAMP)
 bench: $(STAMP)  # 6-10 minutes on 2 cores (by the CPU); the end-to-end part needs $$REGPRUNE_DATA with MNIST
 	$(PY) bench/throughput.py
 	$(PY) bench/reparam_overhead.py
+	$(PY) bench/regeneration.py
 
 bench-reparam: $(STAMP)
 	$(PY) bench/reparam_overhead.py
+
+bench-regeneration: $(STAMP)  # seconds: the cpu profile's regeneration time from the stored records
+	$(PY) bench/regeneration.py
 
 bench-latency: $(STAMP)
 	$(PY) bench/latency.py

@@ -34,3 +34,17 @@ def test_throughput_quick_writes_every_figure_the_appendix_reads(tmp_path):
     assert chapters["quickstart"]["train_samples"] == 3 * 20 * 55000 and not chapters["quickstart"]["lower_bound"]
     assert chapters["weight_compander"]["lower_bound"]  # staged: its later runs appear after the search
     assert result["environment"]["torch"] and result["environment"]["torch_threads"] == 1
+
+
+def test_regeneration_sums_the_stored_runs(tmp_path):
+    """The regeneration estimate adds up each grid's stored wall times (an independent sum here)."""
+    from regprune import chapters, results
+
+    out = tmp_path / "regeneration.json"
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "regeneration.py"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = {r["grid"]: r for r in json.loads(out.read_text())["grids"]}
+    found, missing = results.stored(chapters.configs("weight_compander", "cpu"))
+    assert rows["weight_compander"]["stored"] == len(found) and rows["weight_compander"]["missing"] == len(missing)
+    assert rows["weight_compander"]["stored_hours"] == pytest.approx(sum(r["wall_time_s"] for r in found) / 3600)
