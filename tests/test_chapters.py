@@ -107,3 +107,37 @@ def test_weight_compander_cifar_paper_grid_has_the_papers_schedules():
     fine = {(d["dataset"], d["model"]) for d in map(wc.describe, paper) if d["method"] == "wc_fine"}
     assert fine == {("cifar10", m) for m in ("resnet18", "resnet34", "resnet50")}  # Table VI
     assert {c["seed"] for c in paper} == {0, 1, 2, 3, 4}
+
+
+# ---------------------------------------------------------------- the one way to a chapter's runs
+
+
+def test_records_follows_the_profile_rule(tmp_path, monkeypatch):
+    """A stored-only grid in the cpu profile is loaded, never trained: a missing run is left out."""
+    from regprune import results
+
+    grid = chapters.configs("flops_pruning", "cpu")
+    store = results.ResultStore(tmp_path)
+    store.save({"config": grid[3], "key": results.run_key(grid[3]), "status": "completed", "metrics": {"test_acc": 0.9}})
+    monkeypatch.setattr(results.experiment, "execute", lambda *a, **k: pytest.fail("a stored-only grid trained"))
+    lines = []
+    got = chapters.records("flops_pruning", "cpu", results_dir=tmp_path, recompute=True, report=lines.append)
+    assert [r["key"] for r in got] == [results.run_key(grid[3])]
+    assert "recompute does not apply" in lines[0]
+    assert chapters.records("flops_pruning", "cpu", results_dir=tmp_path, train=False, report=lines.append) == got
+
+
+def test_records_trains_what_is_missing_and_names_a_failure(tmp_path, monkeypatch):
+    got = chapters.records("quickstart", "smoke", [0], results_dir=tmp_path, device="cpu", progress="none",
+                           report=lambda line: None)
+    assert len(got) == len(chapters.configs("quickstart", "smoke", [0])) and all(r["status"] == "completed" for r in got)
+    again = chapters.records("quickstart", "smoke", [0], results_dir=tmp_path, report=lambda line: None)
+    assert again == got  # loaded, not trained again
+    from regprune import results
+
+    def broken(*args, **kwargs):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(results.experiment, "execute", broken)
+    with pytest.raises(RuntimeError, match=r"quickstart \(smoke\): \d run\(s\) failed; first: .*disk on fire"):
+        chapters.records("quickstart", "smoke", [1], results_dir=tmp_path, report=lambda line: None)

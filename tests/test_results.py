@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from regprune import book, results
+from regprune import book, results, runner
 from regprune.registry import ConfigError
 
 from conftest import REPO, smoke_config
@@ -63,11 +63,12 @@ def test_bad_config_fails_before_any_run(tmp_path, monkeypatch):
     good, bad = smoke_config(), {**smoke_config(), "model": {"name": "nope"}}
     monkeypatch.setattr(results.experiment, "execute", lambda *a, **k: pytest.fail("trained before checking"))
     with pytest.raises(ConfigError, match="model.name"):
-        results.run_all([good, bad], results_dir=tmp_path)
+        runner.sweep(lambda: [good, bad], label="t", results_dir=tmp_path, report=lambda line: None)
 
 
 def test_frames(tmp_path):
-    recs = results.run_all([smoke_config(epochs=2), {**smoke_config(epochs=2), "seed": 1}], results_dir=tmp_path, device="cpu")
+    grid = [smoke_config(epochs=2), {**smoke_config(epochs=2), "seed": 1}]
+    recs = runner.sweep(lambda: grid, label="t", results_dir=tmp_path, device="cpu", report=lambda line: None).records
     runs = results.to_frame(recs)
     assert list(runs["seed"]) == [0, 1] and "test_acc" in runs and "config.train.lr" in runs
     hist = results.history_frame(recs)

@@ -234,14 +234,6 @@ def _train(config: dict[str, Any], store: ResultStore, recompute: bool, **run_kw
     return store.load(config)  # exactly what a later call will load
 
 
-def run_all(configs: Iterable[dict[str, Any]], **kwargs: Any) -> list[dict[str, Any]]:
-    """``run_or_load`` each config, checking them all before the first one trains."""
-    configs = list(configs)
-    for c in configs:
-        experiment.validate(c)
-    return [run_or_load(c, **kwargs) for c in configs]
-
-
 def stored(configs: Iterable[dict[str, Any]], results_dir: str | Path | None = None
            ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(stored records, configs with no stored result): loads only, never trains. A bad record

@@ -4,7 +4,8 @@ A sweep resumes because the store does: a stored run is loaded, never trained ag
 sweep killed halfway and started again trains only the runs that are missing. A run that
 raises is reported with its error and the sweep goes on; the caller decides what a failure
 means (``regprune sweep`` exits 1). A staged grid (later runs depend on stored search results)
-is listed again after each round until it stops growing, as :func:`regprune.chapters.run` does.
+is listed again after each round until it stops growing. This is the one grid walker: a notebook gets its
+runs through :func:`regprune.chapters.records`, which calls it.
 """
 
 from __future__ import annotations

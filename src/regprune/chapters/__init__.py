@@ -5,8 +5,8 @@ grid a chapter shows and the grid a cluster runs are the same list.
 
 A grid may depend on stored results: a chapter that selects a hyperparameter on validation
 (paper 001's a, b search) lists the search runs first and the runs that use the selected value
-once the search is stored. Such a chapter function takes ``results_dir``; :func:`run` trains
-(or loads) a grid until it no longer grows.
+once the search is stored. Such a chapter function takes ``results_dir``; :func:`records` is the
+one way to a grid's runs: it loads them, or trains what is missing until the grid no longer grows.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import inspect
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..profiles import check_profile
+from ..profiles import check_profile, loads_stored
 from . import comparison, efficiency_llr, flops_pruning, quickstart, switcher_network, vc_bound, weight_compander  # noqa: F401  (they register)
 from .base import CHAPTERS
 
@@ -47,23 +47,30 @@ def configs(chapter: str, profile: str, seeds: Sequence[int] | None = None,
     return fn(profile, seeds)
 
 
-def run(chapter: str, profile: str, seeds: Sequence[int] | None = None, *, results_dir: str | Path | None = None,
-        recompute: bool = False, on_record: Callable[[int, int, dict], None] | None = None,
-        **run_kwargs: Any) -> list[dict[str, Any]]:
-    """Train (or load) every run of a chapter, re-deriving a staged grid until it stops growing;
-    return the records of the final grid. ``on_record(i, n, record)`` reports each trained run."""
-    from .. import results
+def records(chapter: str, profile: str, seeds: Sequence[int] | None = None, *,
+            results_dir: str | Path | None = None, train: bool | None = None, recompute: bool = False,
+            report: Callable[[str], None] = print, **run_kwargs: Any) -> list[dict[str, Any]]:
+    """The one way to a chapter's runs: the records of its grid, in grid order.
 
-    done: dict[str, dict[str, Any]] = {}  # run key -> record, so no record is read twice
-    while True:
-        grid = configs(chapter, profile, seeds, results_dir)
-        todo = [c for c in grid if results.run_key(c) not in done]
-        if not todo:
-            return [done[results.run_key(c)] for c in grid]
-        for c in todo:  # all checked before the first trains
-            results.experiment.validate(c)
-        for i, c in enumerate(todo, 1):
-            record = results.run_or_load(c, results_dir=results_dir, recompute=recompute, **run_kwargs)
-            done[results.run_key(c)] = record
-            if on_record is not None:
-                on_record(i, len(todo), record)
+    ``train=None`` follows the profile's rule: a stored-only grid (CIFAR) in a profile that loads
+    stored runs (:func:`regprune.profiles.loads_stored`: cpu) only loads what is stored, and a
+    missing run is left out; every other grid trains what is missing. ``train=False`` only loads;
+    ``train=True`` trains what is missing (:func:`regprune.runner.sweep`, the one grid walker:
+    a staged grid is listed again until it stops growing). ``run_kwargs`` (device, data_root,
+    progress) go to the runs; a run that fails raises, naming it, after the others have run."""
+    from .. import results, runner
+
+    if train is None:
+        train = not (stored_only(chapter) and loads_stored(profile))
+    if not train:
+        if recompute:
+            report(f"{chapter} ({profile}): recompute does not apply: this grid's runs are only loaded here; "
+                   "train them again with `regprune train --recompute`")
+        return results.stored(configs(chapter, profile, seeds, results_dir), results_dir)[0]
+    outcome = runner.sweep(lambda: configs(chapter, profile, seeds, results_dir), label=f"{chapter} ({profile})",
+                           results_dir=results_dir, recompute=recompute, report=report, **run_kwargs)
+    if outcome.failures:
+        first = outcome.failures[0]
+        raise RuntimeError(f"{chapter} ({profile}): {len(outcome.failures)} run(s) failed; first: {first.key} "
+                           f"seed={first.config.get('seed', 0)}: {first.error}")
+    return outcome.records

@@ -9,7 +9,7 @@ Powerpropagation with ``alpha = 2`` and weight normalization as baselines.
 The search follows Sec. IV-A1: one seed (the first) over the ``a, b`` grid, pick the best
 validation accuracy, then run the other seeds with it. The first seed's run of the chosen
 ``a, b`` is the search run itself, so the grid is staged: the ``wc`` runs of later seeds appear
-once the search is stored (:func:`regprune.chapters.run` trains until the grid stops growing).
+once the search is stored (:func:`regprune.chapters.records` trains until the grid stops growing).
 
 Grids: ``weight_compander`` (MNIST, LeNet-300-100 and LeNet-5: an extension the paper did not
 run; smoke and cpu) and ``weight_compander_cifar`` (Tables I-III, VI, VII: CIFAR-10/100 with
