@@ -7,6 +7,7 @@ in order in one worker while the other worker takes the rest of the suite."""
 import json
 
 import nbformat
+import pandas as pd
 import pytest
 
 from regprune import book, chapters, results
@@ -57,6 +58,12 @@ def test_install_cells_match_config():
         assert url in nb.cells[0].source and "google.colab" in nb.cells[0].source
 
 
+# Claims whose verdict does not depend on training, so a smoke run must give the cpu build's verdict:
+# Table 1's FLOPs are counted on the networks, and every one of the ten matches the paper exactly.
+SMOKE_VERDICTS = {"flops_pruning": [("claims", "Table 1's MegaFLOPs, recomputed (control and pruned)", "supported"),
+                                    ("claims", "pruning at rate 0.9 cuts FLOPs by about 15% (Tables 3, 4)", "supported")]}
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("book")
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -68,6 +75,9 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs), "no figure"
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
     results_dir = smoke_params(build_dir)["results_dir"]
+    for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile
+        claims = pd.read_csv(build_dir / "tables" / name / f"{table}.csv").set_index("claim")
+        assert claims.loc[claim, "verdict"] == verdict, f"{name}: {claim!r} is {claims.loc[claim, 'verdict']!r}"
     for chapter in CHAPTERS_OF[name]:
         found, missing = results.stored(chapters.configs(chapter, "smoke", results_dir=results_dir), results_dir)
         assert found and not missing, f"{chapter}: {len(missing)} of its smoke runs not stored"

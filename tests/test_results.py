@@ -155,3 +155,24 @@ def test_store_at_a_url_goes_through_fsspec(scheme, tmp_path, monkeypatch):
     assert results.run_or_load(cfg, results_dir=root, device="cpu") == record
     if scheme == "file":
         assert [p.name for p in (tmp_path / "store" / "tests" / "smoke").iterdir()] == [f"{results.run_key(cfg)}.json"]
+
+
+def test_recompute_starts_from_scratch_not_from_a_stale_checkpoint(tmp_path):
+    """A checkpoint at epoch 2 is left by an interrupted run; recompute must not resume from it:
+    stopped after one epoch, the recomputed run has exactly one epoch of history."""
+    cfg = smoke_config(epochs=3)
+    part = results.run_or_load(cfg, results_dir=tmp_path, device="cpu", progress="none", stop_after_epoch=2)
+    assert part["status"] == "interrupted" and results.ResultStore(tmp_path).checkpoint_path(cfg).exists()
+    again = results.run_or_load(cfg, results_dir=tmp_path, device="cpu", progress="none", recompute=True,
+                                stop_after_epoch=1)
+    assert again["status"] == "interrupted" and len(again["history"]) == 1
+
+
+def test_post_training_analysis_skips_a_diverged_run(tmp_path):
+    """Pruning and quantizing a network whose weights went to inf or nan would tabulate garbage."""
+    cfg = {**smoke_config(epochs=2, lr=1e12), "hooks": [
+        {"name": "snapshot_pruning", "theta_conv": 0.0, "theta_fc": [0.5], "adjust_samples": 64},
+        {"name": "threshold_sweep", "steps": 3, "totals": [8], "fracs": [4]}]}
+    record = results.run_or_load(cfg, results_dir=tmp_path, device="cpu", progress="none")
+    assert record["status"] == "diverged"
+    assert not {"pruning", "threshold_sweep", "quantization"} & set(record.get("extras", {}))

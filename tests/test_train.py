@@ -223,3 +223,17 @@ def test_monitor_test_logs_test_error_but_never_selects():
     assert evaluate(runs[True].model, splits.test)["acc"] == pytest.approx(
         runs[True].history[runs[True].metrics["best_epoch"] - 1]["test_acc"])
     assert 0 <= last["test_acc"] <= 1
+
+
+@pytest.mark.parametrize("select, history, best", [
+    ("val_loss", [0.9, 0.4, 0.6], 2),   # the lowest validation loss, not the highest
+    ("val_acc", [0.5, 0.8, 0.7], 2),
+    ("last", [0.5, 0.8, 0.7], 3),
+])
+def test_model_selection_keeps_the_right_epoch(select, history, best):
+    from regprune.train import TrainConfig, _score
+
+    cfg = TrainConfig(select=select)
+    key = "val_loss" if select == "val_loss" else "val_acc"
+    rows = [{"epoch": i + 1, "val_loss": 1.0, "val_acc": 0.0, key: v} for i, v in enumerate(history)]
+    assert max(rows, key=lambda r: _score(cfg, r))["epoch"] == best
