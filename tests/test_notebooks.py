@@ -59,9 +59,12 @@ def test_install_cells_match_config():
 
 
 # Claims whose verdict does not depend on training, so a smoke run must give the cpu build's verdict:
-# Table 1's FLOPs are counted on the networks, and every one of the ten matches the paper exactly.
+# Table 1's FLOPs are counted on the networks, and every one of the ten matches the paper exactly; the
+# paper's rule cuts 14.6-15.2% (about 15%), the compact networks we extract only 12.3-13.2% (not about 15).
+CUT = "pruning at rate 0.9 cuts FLOPs by about 15% (Tables 3, 4), "
 SMOKE_VERDICTS = {"flops_pruning": [("claims", "Table 1's MegaFLOPs, recomputed (control and pruned)", "supported"),
-                                    ("claims", "pruning at rate 0.9 cuts FLOPs by about 15% (Tables 3, 4)", "supported")]}
+                                    ("claims", CUT + "by the paper's counting rule", "supported"),
+                                    ("claims", CUT + "measured on the extracted compact networks", "contradicted")]}
 
 
 @pytest.mark.slow
