@@ -318,6 +318,7 @@ def _reference_steps(net: nn.Module, spec: dict, splits: Splits, cfg: TrainConfi
 
 @pytest.mark.parametrize("spec", [
     {"name": "compander", "a": 0.8, "b": 0.5},  # fixed a, b: decay on Psi(v) through the engine's penalty
+    {"name": "compander", "a": 1.0, "b": 0.6},  # a = 1: the forward skips its multiply
     {"name": "compander", "a": 0.5, "b": 1.0, "learnable": "fine"},  # learned a, b: decay on v
     {"name": "compander", "a": 0.5, "b": 1.0, "learnable": "fine", "decay": "effective"},  # penalty reaches a, b
 ])
@@ -335,7 +336,7 @@ def test_compander_training_matches_a_written_out_reference(spec):
         chain = m.parametrizations.weight
         assert torch.allclose(chain.original.detach(), ref[f"{name}.v"].detach(), rtol=1e-5, atol=1e-6)
         for s in "ab":
-            assert float(torch.as_tensor(getattr(chain[0], s)).detach()) == pytest.approx(float(ref[f"{name}.{s}"]), rel=1e-5)
+            assert float(torch.as_tensor(getattr(chain[0], s)).detach()) == pytest.approx(float(ref[f"{name}.{s}"].detach()), rel=1e-5)
         assert torch.allclose(m.bias.detach(), ref[f"{name}.bias"].detach(), rtol=1e-5, atol=1e-6)
     if spec.get("learnable"):
         assert float(net[4].parametrizations.weight[0].a.detach()) != spec["a"]  # the scales did train

@@ -100,7 +100,8 @@ class _Compand(torch.autograd.Function):
         ctx.a, ctx.b = (None if isinstance(x, Tensor) else x for x in (a, b))  # floats; tensors are saved
         ctx.save_for_backward(v, t if ctx.needs_input_grad[1] else None,
                               *(x for x in (a, b) if isinstance(x, Tensor)))
-        return t * (a * s)
+        scale = a * s
+        return t if isinstance(scale, float) and scale == 1.0 else t * scale  # a = 1: no pass
 
     @staticmethod
     def backward(ctx, g: Tensor):
