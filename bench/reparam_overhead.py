@@ -11,8 +11,10 @@ measured in the same run:
   ``std_thresholds(model, 0.5, 0.5)``);
 * **one timed unit** is a training step exactly as :func:`regprune.train.fit` does it:
   forward, cross-entropy, plus the effective-weight-decay penalty the engine adds when a
-  reparam asks for it, ``zero_grad``, backward, SGD step (momentum 0.9, weight decay 5e-4
-  through ``parameter_groups``), conv nets in channels_last as the engine's ``"auto"``;
+  reparam asks for it (forward and penalty inside the engine's ``parametrized.step_cache``,
+  so each parametrized weight is computed once per step), ``zero_grad``, backward, SGD step
+  (momentum 0.9, weight decay 5e-4 through ``parameter_groups``), conv nets in channels_last as
+  the engine's ``"auto"``;
   inputs are random MNIST-shaped (1x28x28) or CIFAR-shaped (3x32x32) batches of 128,
   10 classes (speed does not depend on the values; the lr is 0.01 so nothing diverges);
 * **method**: one model per variant (same seed), each warmed up, then interleaved: for
@@ -52,7 +54,7 @@ import torch
 from torch import nn
 
 from common import finish
-from regprune import environment, models, pruning, reparam
+from regprune import environment, models, parametrized, pruning, reparam
 from regprune.losses import CrossEntropy
 from regprune.train import OPTIMIZERS, TrainConfig, parameter_groups, uses_conv
 
@@ -115,9 +117,8 @@ class Trainer:
         if channels_last:
             model.to(memory_format=torch.channels_last)
         self.optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
-        self.penalties = []
-        if cfg.weight_decay > 0 and (layers := reparam.effective_decay_layers(model)):
-            self.penalties.append(reparam.EffectiveWeightDecay(cfg.weight_decay, layers))
+        self.penalties = parametrized.decay_penalties(model, cfg.weight_decay)
+        self.step_cache = parametrized.step_cache(model, self.penalties)
         self.loss = CrossEntropy()
         self.last_loss = torch.zeros(())
         model.train()
@@ -128,11 +129,12 @@ class Trainer:
             x, y = batches[i % len(batches)]
             if self.cl:
                 x = x.contiguous(memory_format=torch.channels_last)
-            out = model(x)
-            batch_loss = loss(out, y)
-            total = batch_loss
-            for p in self.penalties:
-                total = total + p(model)
+            with self.step_cache():
+                out = model(x)
+                batch_loss = loss(out, y)
+                total = batch_loss
+                for p in self.penalties:
+                    total = total + p(model)
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             optimizer.step()

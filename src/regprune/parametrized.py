@@ -15,7 +15,8 @@ weights and the standard inference cost.
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+from typing import Callable, ContextManager
 
 import torch
 from torch import Tensor, nn
@@ -67,15 +68,49 @@ def effective_decay_layers(model: nn.Module) -> list[nn.Module]:
     return [m for m, plist in _chains(model) if any(getattr(p, "decay_effective", False) for p in plist)]
 
 
+class _HalfSquaredNorm(torch.autograd.Function):
+    """``lam/2 * sum_i ||w_i||^2`` over a list of tensors, and its gradient ``lam * w_i``, each in
+    one multi-tensor (``_foreach``) call: no kernel per layer, no ``pow``/``sum`` graph."""
+
+    @staticmethod
+    def forward(ctx, lam: float, *ws: Tensor) -> Tensor:
+        ctx.lam = lam
+        ctx.save_for_backward(*ws)
+        return 0.5 * lam * torch.stack(torch._foreach_norm(ws)).float().square().sum()
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        return (None, *torch._foreach_mul(ctx.saved_tensors, g * ctx.lam))
+
+
 class EffectiveWeightDecay:
     """Penalty ``lambda/2 * sum ||w||^2`` over the effective weights of ``decay_effective`` layers:
-    its gradient on ``v`` is ``lambda * Psi(v) * Psi'(v)``, i.e. decay on ``Psi(v)``, not ``v``."""
+    its gradient on ``v`` is ``lambda * Psi(v) * Psi'(v)``, i.e. decay on ``Psi(v)``, not ``v``.
+
+    Inside :func:`step_cache` it reads the weights the forward pass computed, so ``Psi`` runs
+    once per step."""
 
     def __init__(self, weight_decay: float, layers: list[nn.Module]):
         self.weight_decay, self.layers = float(weight_decay), layers
 
     def __call__(self, model: nn.Module) -> Tensor:
-        return 0.5 * self.weight_decay * sum(m.weight.float().pow(2).sum() for m in self.layers)
+        return _HalfSquaredNorm.apply(self.weight_decay, *[m.weight for m in self.layers])
+
+
+def decay_penalties(model: nn.Module, weight_decay: float) -> list[EffectiveWeightDecay]:
+    """The penalty the engine adds to the loss for ``decay_effective`` parametrizations (none when
+    ``weight_decay`` is 0 or no weight asks for it)."""
+    layers = effective_decay_layers(model) if weight_decay > 0 else []
+    return [EffectiveWeightDecay(weight_decay, layers)] if layers else []
+
+
+def step_cache(model: nn.Module, penalties: list) -> Callable[[], ContextManager]:
+    """The context a training step computes its forward pass and penalties in: with penalties on a
+    parametrized model, ``parametrize.cached()``, so each parametrized weight is computed once per
+    step and the penalties read the forward's value (and its autograd graph); otherwise nothing."""
+    if penalties and any(parametrize.is_parametrized(m) for m in model.modules()):
+        return parametrize.cached
+    return contextlib.nullcontext
 
 
 def derivatives(model: nn.Module) -> dict[int, Callable[[], Tensor]]:

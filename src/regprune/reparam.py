@@ -58,6 +58,62 @@ def _value(x: float | Tensor) -> float:
     return float(x.detach()) if isinstance(x, Tensor) else float(x)
 
 
+def _f_over(fn: str, v: Tensor, b: float | Tensor) -> tuple[Tensor, float | Tensor]:
+    """``(t, s)`` with ``f(v / b) = s * t``, ``s`` a scalar. arctan: ``t = atan2(v, |b|)``,
+    ``s = sign(b)`` (atan is odd): one pass, and about 2.5x faster than ``atan(v / b)`` on this
+    repo's CPUs (``atan2`` is vectorized there, ``atan`` is not)."""
+    if fn != "arctan":
+        return COMPANDERS[fn][0](v / b), 1.0
+    if isinstance(b, Tensor):  # learned: b may cross zero
+        return torch.atan2(v, b.detach().abs()), torch.sign(b.detach())
+    return torch.atan2(v, torch.full((), abs(b), dtype=v.dtype, device=v.device)), math.copysign(1.0, b)
+
+
+def _grad_v(fn: str, g: Tensor, v: Tensor, a: float | Tensor, b: float | Tensor) -> Tensor:
+    """``g * a * f'(v / b) / b``; for arctan ``g * a * b / (b^2 + v^2)``, in two passes."""
+    if fn != "arctan":
+        return COMPANDERS[fn][1](v / b).mul_(g).mul_(a / b)
+    b2 = b * b if isinstance(b, Tensor) else torch.full((), b * b, dtype=v.dtype, device=v.device)
+    den = torch.addcmul(b2, v, v)
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return torch.div(g, den).mul_(a * b)
+    return torch.addcdiv(torch.zeros((), dtype=v.dtype, device=v.device), g, den, value=a * b)
+
+
+class _Compand(torch.autograd.Function):
+    """``w = a * f(v / b)`` with the backward written out, so a step pays for ``f`` once and for
+    its derivative in a few fused passes instead of autograd's chain through ``v / b``, ``f`` and
+    ``a *``: ``dv = g * a * f'(v/b) / b``, ``da = sum(g * f(v/b))``, ``db = -sum(dv * v) / b``.
+
+    Profile of one LeNet-300-100 step (batch 128, one thread, before this): 5 ms plain, 13 ms with
+    the fixed compander and weight decay. ``aten::atan`` alone took ~1 ms on the 784x300 weight
+    (not vectorized on this CPU: ~25x a multiply) and ran twice per step (forward, then again for
+    the effective weight decay penalty); autograd's backward through ``div, atan, mul`` and the
+    penalty's ``pow, sum`` added about a dozen elementwise passes per weight. Now: ``atan2`` once
+    per step (the engine caches the weight between forward and penalty, see
+    :func:`regprune.parametrized.step_cache`), two passes backward."""
+
+    @staticmethod
+    def forward(ctx, v: Tensor, a: float | Tensor, b: float | Tensor, fn: str) -> Tensor:
+        t, s = _f_over(fn, v, b)
+        ctx.fn, ctx.s = fn, s
+        ctx.a, ctx.b = (None if isinstance(x, Tensor) else x for x in (a, b))  # floats; tensors are saved
+        ctx.save_for_backward(v, t if ctx.needs_input_grad[1] else None,
+                              *(x for x in (a, b) if isinstance(x, Tensor)))
+        scale = a * s
+        return t if isinstance(scale, float) and scale == 1.0 else t * scale  # a = 1: no pass
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        v, t, *scales = ctx.saved_tensors
+        a = scales.pop(0) if ctx.a is None else ctx.a
+        b = scales.pop(0) if ctx.b is None else ctx.b
+        dv = _grad_v(ctx.fn, g, v, a, b)
+        da = (g * t).sum() * ctx.s if ctx.needs_input_grad[1] else None
+        db = (dv * v).sum().neg_() / b if ctx.needs_input_grad[2] else None
+        return (dv if ctx.needs_input_grad[0] else None), da, db, None
+
+
 class Compander(nn.Module):
     """``Psi(v) = a * f(v / b)``: compresses large weights (bounded by ``a * sup f``) and, since
     ``Psi'`` is largest at 0, pushes small ones away from zero.
@@ -75,7 +131,7 @@ class Compander(nn.Module):
         self.decay_effective = decay_effective
 
     def forward(self, v: Tensor) -> Tensor:
-        return self.a * self.f(v / self.b)
+        return _Compand.apply(v, self.a, self.b, self.fn)
 
     def derivative(self, v: Tensor) -> Tensor:
         """``Psi'(v) = a/b * f'(v/b)``: the factor the chain rule puts on ``dL/dPsi(v)``."""

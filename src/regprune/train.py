@@ -358,9 +358,8 @@ def fit(
     if cl:
         model.to(memory_format=torch.channels_last)
     optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
-    penalties = list(penalties)
-    if cfg.weight_decay > 0 and (layers := parametrized.effective_decay_layers(model)):
-        penalties.append(parametrized.EffectiveWeightDecay(cfg.weight_decay, layers))
+    penalties = list(penalties) + parametrized.decay_penalties(model, cfg.weight_decay)
+    step_cache = parametrized.step_cache(model, penalties)  # each parametrized weight computed once per step
     for p in penalties:
         if hasattr(p, "attach"):
             p.attach(model)
@@ -407,12 +406,13 @@ def fit(
                 x, y = t(x, y, gen)
             if cl:
                 x = x.contiguous(memory_format=torch.channels_last)
-            with _autocast(cfg, device):
-                out = step_model(x)
-                batch_loss = loss(out, y)
-            total = batch_loss
-            for p in penalties:
-                total = total + p(model)
+            with step_cache():
+                with _autocast(cfg, device):
+                    out = step_model(x)
+                    batch_loss = loss(out, y)
+                total = batch_loss
+                for p in penalties:
+                    total = total + p(model)
             optimizer.zero_grad(set_to_none=True)
             total.backward()
             optimizer.step()
