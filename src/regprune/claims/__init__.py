@@ -20,10 +20,20 @@ __all__ = ["AWAITS_GPU", "CONFIDENCE", "DATA_UNAVAILABLE", "NOT_REPRODUCED", "NO
 
 
 def by_id() -> dict[str, Any]:
-    """Every claim written as code, by id (imported on first use: claims read the chapters' grids)."""
-    from .cifar import CLAIMS
+    """Every claim written as code, by id: the ``CLAIMS`` of each module of this package but
+    :mod:`.base` and :mod:`.rule` (imported on first use: claims read the chapters' grids)."""
+    import importlib
+    import pkgutil
 
-    return {c.id: c for c in CLAIMS}
+    found: dict[str, Any] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name in ("base", "rule"):
+            continue
+        for claim in importlib.import_module(f"{__name__}.{info.name}").CLAIMS:
+            if claim.id in found:
+                raise ValueError(f"claim id {claim.id!r} is written twice (in {info.name})")
+            found[claim.id] = claim
+    return found
 
 
 def records(claim: Any, profile: str, results_dir: str | Path | None = None) -> list[dict[str, Any]]:
