@@ -198,7 +198,7 @@ CIFAR = {
         "datasets": {"cifar10": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
                      "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
         "cells": CIFAR_CELLS,
-        "train": {"precision": "bf16"},
+        "train": {"precision": "auto"},
         "grid": {"a": PAPER_GRID, "b": PAPER_GRID},
         "seeds": [0, 1, 2, 3, 4],
     },
