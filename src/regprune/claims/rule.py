@@ -146,7 +146,8 @@ def judge(interval: tuple[int, float, float, float], *, shape: str, paper: float
     u = f" {unit}" if unit else ""
     ci = f"{CONFIDENCE:.0%} interval [{low:.4g}, {high:.4g}]{u} over {n} seed{'s' if n != 1 else ''}"
     if n < 2:
-        return Evidence(NOT_RESOLVED, n, mean, low, high, paper, tolerance, f"one seed: no interval ({mean:.4g}{u})")
+        why = f"one seed: no interval ({mean:.4g}{u})" if n == 1 else "no seed to compare: no interval"
+        return Evidence(NOT_RESOLVED, n, mean, low, high, paper, tolerance, why)
 
     def inside(lo: float, hi: float) -> bool:
         return lo <= low and high <= hi
