@@ -253,3 +253,12 @@ def test_claim_tables_show_n_interval_tolerance_and_reason(grid):
     assert not table.empty and table["reason"].str.len().gt(0).all()
     assert {"claim", "part", "claim verdict", "verdict", "n", "ours", "low", "high", "paper", "tolerance"} <= set(table)
     assert set(table["verdict"]) <= set(rule.VERDICTS) | {"not yet measured"}
+
+
+def test_the_scorecard_finds_the_bench_beside_the_runs(tmp_path):
+    """The scorecard passes the runs folder; the bench file is read from bench/results beside it."""
+    ratios = [1.45, 1.44, 1.46, 1.45, 1.45, 1.44, 1.46]
+    bench_file(tmp_path / "bench" / "results", {m: ratios for m in benchmarks.MODELS})
+    card = scorecard.gather(tables_dir=tmp_path / "tables", profile="cpu", results_dir=tmp_path / "results")
+    row = card[card["claim"].str.startswith("The reparameterization costs")].iloc[0]
+    assert row["verdict"] == NR and "rounds" in row["ours"]

@@ -42,13 +42,20 @@ SWAMPED = ("the stored ResNet-20 rows were swamped by a concurrent training job 
 
 
 class BenchClaim(Claim):
-    """A claim judged on a stored benchmark file: ``results_dir`` is the folder of bench results
-    (default: the repository's ``bench/results``)."""
+    """A claim judged on a stored benchmark file rather than a grid's runs."""
 
     def load(self, folder: str | Path | None = None) -> list[dict[str, Any]]:
-        path = Path(folder) if folder is not None else paths.repo_root() / "bench" / "results"
-        file = path / BENCH_FILE
-        return [json.loads(file.read_text())] if file.is_file() else []
+        """The stored benchmark, from ``folder`` when it holds the file (a bench results folder), else
+        from ``bench/results`` beside it (``folder`` is then a runs folder, as the scorecard passes:
+        the repository's ``results/`` sits beside ``bench/``); none found: no records."""
+        if folder is None:
+            candidates = [paths.repo_root() / "bench" / "results"]
+        else:
+            candidates = [Path(folder), Path(folder).parent / "bench" / "results"]
+        for candidate in candidates:
+            if (candidate / BENCH_FILE).is_file():
+                return [json.loads((candidate / BENCH_FILE).read_text())]
+        return []
 
 
 def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
