@@ -19,11 +19,15 @@ not our numbers, and none was tuned to a verdict:
   and its point is being smaller than Han et al.'s 36K; ± 5K keeps every count up to 36K.
 * The operating point of ``llr_fewer_params``, ``wd_smaller_pruned`` and ``adamw_less_efficient``
   is the chapter's: each run's smallest pruned network within **0.5 points** of its dense
-  validation error (chosen on validation, never on test).
+  validation error (chosen on validation, never on test), the dense network where none is. Where
+  neither side has a pruned operating point on any seed (both keep the dense network: a tie by
+  construction, as on LeNet-5, whose FC threshold stays at 1.25 along its sweep), the part measured
+  nothing and is not resolved; a tie on some seeds only is kept, as a difference of 0.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -31,6 +35,7 @@ import pandas as pd
 
 from .. import sweeps
 from ..chapters import efficiency_llr
+from . import rule
 from .base import Claim, Interval, Part, paired, single
 
 GRID = "efficiency_llr"
@@ -58,6 +63,7 @@ def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     op = sweeps.operating_point(sweep, OPERATING_POINT_PP).set_index("key")
     largest = sweeps.at_setting(sweep, "largest").set_index("key")
     out["op_params"] = op["nonzero_params"]
+    out["op_pruned"] = op["k"] >= 0  # False: no pruned network within the tolerance, the dense one is kept
     out["largest_params"] = largest["nonzero_params"]
     out["largest_test_error_%"] = largest["test_error_%"]
     out["pruning_cost_pp"] = largest["test_error_%"] - largest["dense_test_error_%"]
@@ -100,22 +106,37 @@ def _label(**coords: str) -> str:
     return ", ".join(LABELS[v] for v in coords.values())
 
 
-def compare(column: str, baseline: str, method: str, metric: str, side: str, what: str, settings: list[dict[str, str]],
-            log: bool = False, caveats: dict[str, str] | None = None) -> tuple[Part, ...]:
-    """One direction part per setting: ``method - baseline`` in ``metric``, paired over seeds;
-    ``caveats``: by model, a cause under which "not reproduced" reads "not resolved"."""
-    return tuple(Part(f"{_label(**s)}: {LABELS[method]} - {LABELS[baseline]} ({what})",
-                      where(paired(column, baseline, method, metric, log=log), **s), "direction", side=side,
-                      unit="log" if log else "pp", caveat=(caveats or {}).get(s["model"]))
+def paired_sizes(column: str, baseline: str, method: str) -> Callable[[pd.DataFrame], Interval | None]:
+    """The paired interval of log ``op_params`` (``method - baseline``). A seed where neither side
+    has a pruned operating point (both keep the dense network) ties at 0 by construction and stays
+    in (dropping it would favour whichever side the other seeds lean to); but where every seed ties
+    so, nothing about sizes was measured: no seed to compare, no interval."""
+    def measure(frame: pd.DataFrame) -> Interval | None:
+        a, b = (frame[frame[column] == v].set_index("seed") for v in (baseline, method))
+        shared = a.index.intersection(b.index)
+        if shared.empty:
+            return None
+        if not any(a.at[s, "op_pruned"] or b.at[s, "op_pruned"] for s in shared):
+            return 0, math.nan, -math.inf, math.inf
+        return rule.paired_interval({s: math.log(a.at[s, "op_params"]) for s in shared},
+                                    {s: math.log(b.at[s, "op_params"]) for s in shared})
+    return measure
+
+
+def compare(column: str, baseline: str, method: str, metric: str, side: str, what: str,
+            settings: list[dict[str, str]]) -> tuple[Part, ...]:
+    """One direction part per setting: ``method - baseline`` in ``metric``, paired over seeds
+    (``op_params``: on log sizes, see :func:`paired_sizes`)."""
+    def measure(s: dict[str, str]):
+        inner = paired_sizes(column, baseline, method) if metric == "op_params" else paired(column, baseline, method,
+                                                                                             metric)
+        return where(inner, **s)
+    return tuple(Part(f"{_label(**s)}: {LABELS[method]} - {LABELS[baseline]} ({what})", measure(s), "direction",
+                      side=side, unit="log" if metric == "op_params" else "pp")
                  for s in settings)
 
 
-# Written on 2026-12-03 after seeing such ties in the stored runs (so not before looking; said here):
-TIES = {"lenet5": "LeNet-5's FC threshold is the fragment's 1.25 at every step of its sweep, so where no step "
-                  f"keeps validation error within {OPERATING_POINT_PP} points the operating point is the unpruned "
-                  "network on both sides and the sizes tie: our sweep cannot tell the two apart"}
-
-
+SIZE = f"log parameters at the operating point, {OPERATING_POINT_PP} points of validation error"
 EVERY_SETTING = [{"model": m, "regularizer": r} for m in MODELS for r in REGULARIZERS]
 EVERY_OUTPUT = [{"model": m, "output": o} for m in MODELS for o in OUTPUTS]
 
@@ -137,8 +158,8 @@ CLAIMS: tuple[Claim, ...] = (
            "With LLR outputs the snapshot-pruned networks need fewer parameters for the same error.",
            f"{SCOPE}; size = each run's smallest pruned network within {OPERATING_POINT_PP} points of its dense "
            "validation error, judged on log parameters; one part per model and optimizer",
-           compare("output", "softmax", "llr", "op_params", "lower", "log parameters at the operating point",
-                   EVERY_SETTING, log=True, caveats=TIES)),
+           compare("output", "softmax", "llr", "op_params", "lower", SIZE,
+                   EVERY_SETTING)),
     _claim("llr_pruned_accuracy", "Table 2 text, p. 14",
            "LLR networks keep their accuracy when pruned at the largest setting; with LLR and weight decay the "
            "pruned LeNet-5 is more accurate than the dense one.",
@@ -157,8 +178,8 @@ CLAIMS: tuple[Claim, ...] = (
     _claim("wd_smaller_pruned", "Figs. 1-2", "Weight decay gives smaller networks after snapshot pruning.",
            f"{SCOPE}; size at the operating point ({OPERATING_POINT_PP} points of validation error), log "
            "parameters; one part per model and output",
-           compare("regularizer", "none", "wd", "op_params", "lower", "log parameters at the operating point",
-                   EVERY_OUTPUT, log=True, caveats=TIES)),
+           compare("regularizer", "none", "wd", "op_params", "lower", SIZE,
+                   EVERY_OUTPUT)),
     _claim("adamw_train_accuracy", "Fig. 3 and its text", "AdamW with weight decay raises training accuracy.",
            f"{SCOPE}; AdamW against SGD + decay (the paper's Fig. 3 pairing), last epoch's training error; "
            "one part per model and output",
@@ -170,8 +191,8 @@ CLAIMS: tuple[Claim, ...] = (
            "AdamW yields less efficient networks: the optimal pruned sizes increase dramatically.",
            f"{SCOPE}; AdamW against SGD + decay, log parameters at the operating point ({OPERATING_POINT_PP} "
            "points); 'dramatically' has no number, so direction only; one part per model and output",
-           compare("regularizer", "wd", "adamw", "op_params", "higher", "log parameters at the operating point",
-                   EVERY_OUTPUT, log=True, caveats=TIES)),
+           compare("regularizer", "wd", "adamw", "op_params", "higher", SIZE,
+                   EVERY_OUTPUT)),
     _claim("snapshot_31k", "Table 2 text, p. 14",
            "One-shot snapshot pruning reaches a LeNet-5 of 31K parameters, smaller than Han et al.'s iteratively "
            "pruned one.",
