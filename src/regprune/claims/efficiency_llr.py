@@ -84,7 +84,10 @@ def _absolute_reading(record: dict[str, Any]) -> float:
     return float(last["params"] - last["weights"] + beyond)
 
 
-def where(measure: Callable[[pd.DataFrame], Interval | None], **coords: str) -> Callable[[pd.DataFrame], Interval | None]:
+Measure = Callable[[pd.DataFrame], Interval | None]
+
+
+def where(measure: Measure, **coords: str) -> Measure:
     """``measure`` on the rows at ``coords`` (e.g. ``model="lenet5"``) only."""
     def restricted(frame: pd.DataFrame) -> Interval | None:
         mask = np.ones(len(frame), dtype=bool)
@@ -95,8 +98,7 @@ def where(measure: Callable[[pd.DataFrame], Interval | None], **coords: str) -> 
     return restricted
 
 
-def below(measure: Callable[[pd.DataFrame], Interval | None], column: str, limit: float
-          ) -> Callable[[pd.DataFrame], Interval | None]:
+def below(measure: Measure, column: str, limit: float) -> Measure:
     """``measure`` of an upper bound in ``column``: used only where every row's bound lies below
     ``limit`` (the tolerance band's lower edge), where a bound decides; else None (not measured)."""
     return lambda frame: measure(frame) if (frame[column] < limit).all() else None
@@ -106,7 +108,7 @@ def _label(**coords: str) -> str:
     return ", ".join(LABELS[v] for v in coords.values())
 
 
-def paired_sizes(column: str, baseline: str, method: str) -> Callable[[pd.DataFrame], Interval | None]:
+def paired_sizes(column: str, baseline: str, method: str) -> Measure:
     """The paired interval of log ``op_params`` (``method - baseline``). A seed where neither side
     has a pruned operating point (both keep the dense network) ties at 0 by construction and stays
     in (dropping it would favour whichever side the other seeds lean to); but where every seed ties
@@ -127,12 +129,10 @@ def compare(column: str, baseline: str, method: str, metric: str, side: str, wha
             settings: list[dict[str, str]]) -> tuple[Part, ...]:
     """One direction part per setting: ``method - baseline`` in ``metric``, paired over seeds
     (``op_params``: on log sizes, see :func:`paired_sizes`)."""
-    def measure(s: dict[str, str]):
-        inner = paired_sizes(column, baseline, method) if metric == "op_params" else paired(column, baseline, method,
-                                                                                             metric)
-        return where(inner, **s)
-    return tuple(Part(f"{_label(**s)}: {LABELS[method]} - {LABELS[baseline]} ({what})", measure(s), "direction",
-                      side=side, unit="log" if metric == "op_params" else "pp")
+    sizes = metric == "op_params"
+    inner = paired_sizes(column, baseline, method) if sizes else paired(column, baseline, method, metric)
+    return tuple(Part(f"{_label(**s)}: {LABELS[method]} - {LABELS[baseline]} ({what})", where(inner, **s),
+                      "direction", side=side, unit="log" if sizes else "pp")
                  for s in settings)
 
 
@@ -172,7 +172,8 @@ CLAIMS: tuple[Claim, ...] = (
             Part("LeNet-5, LLR, SGD + decay: pruned - dense test error below 0 (more accurate when pruned)",
                  where(single("output", "llr", "pruning_cost_pp"), model="lenet5", regularizer="wd"), "direction",
                  side="lower", unit="pp"))),
-    _claim("wd_less_overfitting", "Fig. 1 and abstract", "Weight decay reduces the overfitting that ReLU networks show.",
+    _claim("wd_less_overfitting", "Fig. 1 and abstract",
+           "Weight decay reduces the overfitting that ReLU networks show.",
            f"{SCOPE}; SGD + L2 decay 5e-4 against SGD without it; one part per model and output",
            compare("regularizer", "none", "wd", "gap_pp", "lower", "gap, pp", EVERY_OUTPUT)),
     _claim("wd_smaller_pruned", "Figs. 1-2", "Weight decay gives smaller networks after snapshot pruning.",
@@ -208,5 +209,6 @@ CLAIMS: tuple[Claim, ...] = (
             Part("theta as an absolute threshold on |w|: at most this many parameters (the biases and the few "
                  "weights beyond ±0.5; every other weight goes, so the network is all but constant)",
                  where(below(single("output", "llr", "absolute_params"), "absolute_params",
-                             SIZE_31K - SIZE_TOLERANCE), model="lenet5", regularizer="wd"), "value", paper=SIZE_31K, tolerance=SIZE_TOLERANCE))),
+                             SIZE_31K - SIZE_TOLERANCE), model="lenet5", regularizer="wd"), "value",
+                 paper=SIZE_31K, tolerance=SIZE_TOLERANCE))),
 )
