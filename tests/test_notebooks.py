@@ -65,6 +65,15 @@ CUT = "pruning at rate 0.9 cuts FLOPs by about 15% (Tables 3, 4), "
 SMOKE_VERDICTS = {"flops_pruning": [("claims", "Table 1's MegaFLOPs, recomputed (control and pruned)", "supported"),
                                     ("claims", CUT + "by the paper's counting rule", "supported"),
                                     ("claims", CUT + "measured on the extracted compact networks", "contradicted")]}
+# Claims as code on a smoke grid of one seed: one seed gives no interval, so every part of every claim
+# must come out "not resolved" (or not measured); a decisive verdict here is a swapped verdict.
+for _chapter, _ids in {
+        "efficiency_llr": ["llr_less_overfitting", "llr_lower_error", "llr_fewer_params", "llr_pruned_accuracy",
+                           "wd_less_overfitting", "wd_smaller_pruned", "adamw_train_accuracy", "adamw_overfitting",
+                           "adamw_less_efficient", "snapshot_31k"],
+        "switcher_network": ["snn_neuron_sparser", "snn_neuron_accuracy", "snn_connection_sparser",
+                             "snn_connection_accuracy"]}.items():
+    SMOKE_VERDICTS[_chapter] = [("claims", i, ("not resolved", "not yet measured")) for i in _ids]
 
 
 @pytest.mark.slow
@@ -80,7 +89,9 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     results_dir = smoke_params(build_dir)["results_dir"]
     for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile
         claims = pd.read_csv(build_dir / "tables" / name / f"{table}.csv").set_index("claim")
-        assert claims.loc[claim, "verdict"] == verdict, f"{name}: {claim!r} is {claims.loc[claim, 'verdict']!r}"
+        got = set(claims.loc[[claim], "verdict"])  # a claim as code has one row per named part
+        allowed = {verdict} if isinstance(verdict, str) else set(verdict)
+        assert got <= allowed, f"{name}: {claim!r} is {got}"
     for chapter in CHAPTERS_OF[name]:
         found, missing = results.stored(chapters.configs(chapter, "smoke", results_dir=results_dir), results_dir)
         assert found and not missing, f"{chapter}: {len(missing)} of its smoke runs not stored"

@@ -126,12 +126,13 @@ def bootstrap_interval(values: Sequence[float], statistic: Callable[[np.ndarray]
 
 
 def judge(interval: tuple[int, float, float, float], *, shape: str, paper: float | None = None,
-          tolerance: float | None = None, side: str | None = None, unit: str = "") -> Evidence:
+          tolerance: float | None = None, side: str | None = None, unit: str = "", per: str = "seed") -> Evidence:
     """The verdict on one interval (``t_interval``, ``paired_interval`` or ``bootstrap_interval``).
 
     ``value``: the paper's ``paper`` within ``tolerance``. ``direction``: the difference lies on
     ``side`` ("higher": above 0) and, when ``paper`` is given, within ``tolerance`` of it.
     ``bound``: our number lies on ``side`` of ``paper`` ("higher": at least the bound).
+    ``per``: what one value of the interval is (a seed; a timed round for a benchmark).
     """
     if shape not in SHAPES:
         raise ValueError(f"shape={shape!r} is not allowed; choose one of: {', '.join(SHAPES)}")
@@ -144,9 +145,10 @@ def judge(interval: tuple[int, float, float, float], *, shape: str, paper: float
     n, mean, low, high = interval
     sign = 1 if side != "lower" else -1
     u = f" {unit}" if unit else ""
-    ci = f"{CONFIDENCE:.0%} interval [{low:.4g}, {high:.4g}]{u} over {n} seed{'s' if n != 1 else ''}"
+    ci = f"{CONFIDENCE:.0%} interval [{low:.4g}, {high:.4g}]{u} over {n} {per}{'s' if n != 1 else ''}"
     if n < 2:
-        return Evidence(NOT_RESOLVED, n, mean, low, high, paper, tolerance, f"one seed: no interval ({mean:.4g}{u})")
+        why = f"one {per}: no interval ({mean:.4g}{u})" if n == 1 else f"no {per} to compare: no interval"
+        return Evidence(NOT_RESOLVED, n, mean, low, high, paper, tolerance, why)
 
     def inside(lo: float, hi: float) -> bool:
         return lo <= low and high <= hi
