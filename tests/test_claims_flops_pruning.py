@@ -92,3 +92,9 @@ def test_timing_parts_pair_the_interleaved_repeats(tmp_path):
                        "ResNet-20, batch 1, channels_last": rule.NOT_REPRODUCED,
                        "ResNet-20, batch 128, contiguous": rule.NOT_RESOLVED,
                        "ResNet-20, batch 128, channels_last": rule.NOT_REPRODUCED}
+
+
+def test_no_stored_bench_is_not_a_verdict(tmp_path):
+    claim = {c.id: c for c in F.CLAIMS}["fewer_flops_faster"]
+    assert F.latency_frame(tmp_path / "none.json").empty
+    assert all(p.judge(pd.DataFrame()) is None for p in claim.parts)

@@ -58,13 +58,26 @@ def test_install_cells_match_config():
         assert url in nb.cells[0].source and "google.colab" in nb.cells[0].source
 
 
-# Claims whose verdict does not depend on training, so a smoke run must give the cpu build's verdict:
-# Table 1's FLOPs are counted on the networks, and every one of the ten matches the paper exactly; the
-# paper's rule cuts 14.6-15.2% (about 15%), the compact networks we extract only 12.3-13.2% (not about 15).
-CUT = "pruning at rate 0.9 cuts FLOPs by about 15% (Tables 3, 4), "
-SMOKE_VERDICTS = {"flops_pruning": [("claims", "Table 1's MegaFLOPs, recomputed (control and pruned)", "supported"),
-                                    ("claims", CUT + "by the paper's counting rule", "supported"),
-                                    ("claims", CUT + "measured on the extracted compact networks", "contradicted")]}
+# Claims whose verdict does not depend on training, so a smoke run must give the cpu build's verdict
+# (tables of claims as code: one row per named part, the claim's verdict in "claim verdict"):
+# Table 1's FLOPs are counted on the networks, and all ten match the paper to its last digit; the
+# compact networks we extract cut 12.3-13.2% of the MACs, not about 15% (the paper's rule: 14.6-15.2%);
+# the stored CPU latency bench times no compact network faster than its control by a resolved margin.
+# vc_bound's smoke grid runs a synthetic data set, none of the paper's: no claim is measured there.
+VC_BOUND_CLAIMS = ("data_term_best_compression", "data_term_raises_compression", "quantize_4_bits", "quantize_peak",
+                   "l1_best_accuracy", "data_term_tighter_clusters")
+SMOKE_VERDICTS = {"flops_pruning": [("claims", "table1_megaflops", "reproduced"),
+                                    ("claims", "pruning_cuts_15pct_flops", "not reproduced"),
+                                    ("claims", "fewer_flops_faster", "not reproduced")],
+                  "vc_bound": [("claims", c, "not yet measured") for c in VC_BOUND_CLAIMS]}
+
+
+def claim_verdict(table: pd.DataFrame, claim: str) -> str:
+    """The verdict of ``claim`` in a saved claims table (a table of claims as code has one row per part)."""
+    column = "claim verdict" if "claim verdict" in table.columns else "verdict"
+    got = set(table.loc[table["claim"] == claim, column])
+    assert len(got) == 1, f"claim {claim!r}: verdicts {got} in the table"
+    return got.pop()
 
 
 @pytest.mark.slow
@@ -79,8 +92,8 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
     results_dir = smoke_params(build_dir)["results_dir"]
     for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile
-        claims = pd.read_csv(build_dir / "tables" / name / f"{table}.csv").set_index("claim")
-        assert claims.loc[claim, "verdict"] == verdict, f"{name}: {claim!r} is {claims.loc[claim, 'verdict']!r}"
+        got = claim_verdict(pd.read_csv(build_dir / "tables" / name / f"{table}.csv"), claim)
+        assert got == verdict, f"{name}: {claim!r} is {got!r}"
     for chapter in CHAPTERS_OF[name]:
         found, missing = results.stored(chapters.configs(chapter, "smoke", results_dir=results_dir), results_dir)
         assert found and not missing, f"{chapter}: {len(missing)} of its smoke runs not stored"

@@ -95,10 +95,14 @@ def compact_cut(model: str):
 
 def latency_frame(path: str | Path | None = None) -> pd.DataFrame:
     """One row per model, batch, layout and repeat of the stored latency bench at the paper's keep
-    rate: ``log_ratio`` = log(compact time / control time) of that repeat (interleaved, so paired)."""
+    rate: ``log_ratio`` = log(compact time / control time) of that repeat (interleaved, so paired).
+    ``path``: default the repository's ``bench/results/latency.json``; none stored: an empty frame."""
     from .. import paths
 
-    bench = json.loads(Path(path or paths.repo_root() / LATENCY).read_text())
+    path = Path(path or paths.repo_root(Path(__file__).parent) / LATENCY)
+    if not path.is_file():
+        return pd.DataFrame()
+    bench = json.loads(path.read_text())
     rows = pd.DataFrame(bench["rows"])
     control = rows[rows["variant"] == "control"].set_index(["model", "layout", "batch"])["latencies_s"]
     compact = rows[rows["variant"] == f"compact_{KEEP_RATE:g}"]
