@@ -76,7 +76,8 @@ def beats(model: str, baseline: str, method: str = "wc", metric: str = "test_err
                 on(model, paired("method", baseline, method, metric)), "direction", side="lower", unit="pp")
 
 
-SCOPE = "MNIST (55,000 / 5,000 / 10,000), LeNet-300-100 and LeNet-5, SGD 30 / 12 epochs, 3 seeds; the paper: CIFAR/ImageNet"
+SCOPE = ("MNIST (55,000 / 5,000 / 10,000), LeNet-300-100 and LeNet-5, SGD 30 / 12 epochs, 3 seeds; "
+         "the paper: CIFAR/ImageNet")
 CONFOUND = ("the compander's a, b were searched on validation, the other methods' learning rate was not (issue 29: "
             "equal tuning budgets need retraining)")
 CLAIMS: tuple[Claim, ...] = (
