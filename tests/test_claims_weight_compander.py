@@ -56,6 +56,19 @@ def records(search_run: bool = True):
     return out
 
 
+def test_a_collapsed_run_is_counted_apart():
+    """LeNet-5's Powerprop seed 2 at 89% test error (11% accuracy: one class) is left out: WC - PP on
+    seeds 0 and 1 is +0.3, +0.8 (t(1) = 12.71: [-2.63, 3.73]), n = 2, and the reason counts it."""
+    recs = [r for r in records() if r["key"] != "lenet5-pp-2-1.0-0.5"]
+    recs.append(_record("lenet5", "pp", 2, 89.0))
+    claim = {c.id: c for c in W.CLAIMS}["wc_beats_pp"]
+    _, parts = claim.evaluate(recs)
+    e = parts[1][1]
+    assert e.n == 2 and abs(e.mean - 0.55) < 1e-9 and e.verdict == rule.NOT_RESOLVED
+    assert "left out, 1 of 15 runs collapsed to one class (Powerprop (alpha 2) 1)" in e.reason
+    assert "collapsed" not in parts[0][1].reason  # LeNet-300-100 lost none
+
+
 def evaluate():
     recs = records()
     return {c.id: c.evaluate(recs) for c in W.CLAIMS}
