@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 PROFILE ?= cpu
 
 .PHONY: install test book bench notebooks clean
-.PHONY: bench-reparam bench-latency bench-regeneration
+.PHONY: bench-reparam bench-latency bench-regeneration bench-analysis bench-switcher
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)  # also repairs a venv cut short
@@ -35,6 +35,12 @@ bench-reparam: $(STAMP)
 
 bench-regeneration: $(STAMP)  # seconds: the cpu profile's regeneration time from the stored records
 	$(PY) bench/regeneration.py
+
+bench-analysis: $(STAMP)  # ~7-12 minutes: post-training analysis of one LeNet-5 of the comparison grid, hook by hook
+	$(PY) bench/analysis.py
+
+bench-switcher: $(STAMP)  # ~1 minute: one switcher update against a plain one, split by phase
+	$(PY) bench/switcher.py
 
 bench-latency: $(STAMP)
 	$(PY) bench/latency.py

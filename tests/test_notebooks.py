@@ -59,25 +59,25 @@ def test_install_cells_match_config():
 
 
 # Claims whose verdict does not depend on training, so a smoke run must give the cpu build's verdict
-# (tables of claims as code: one row per named part, the claim's verdict in "claim verdict"):
+# (a claim as code has one row per named part: the set of its parts' verdicts is checked):
 # Table 1's FLOPs are counted on the networks, and all ten match the paper to its last digit; the
 # compact networks we extract cut 12.3-13.2% of the MACs, not about 15% (the paper's rule: 14.6-15.2%);
 # the stored CPU latency bench times no compact network faster than its control by a resolved margin.
-# vc_bound's smoke grid runs a synthetic data set, none of the paper's: no claim is measured there.
-VC_BOUND_CLAIMS = ("data_term_best_compression", "data_term_raises_compression", "quantize_4_bits", "quantize_peak",
-                   "l1_best_accuracy", "data_term_tighter_clusters")
 SMOKE_VERDICTS = {"flops_pruning": [("claims", "table1_megaflops", "reproduced"),
                                     ("claims", "pruning_cuts_15pct_flops", "not reproduced"),
-                                    ("claims", "fewer_flops_faster", "not reproduced")],
-                  "vc_bound": [("claims", c, "not yet measured") for c in VC_BOUND_CLAIMS]}
-
-
-def claim_verdict(table: pd.DataFrame, claim: str) -> str:
-    """The verdict of ``claim`` in a saved claims table (a table of claims as code has one row per part)."""
-    column = "claim verdict" if "claim verdict" in table.columns else "verdict"
-    got = set(table.loc[table["claim"] == claim, column])
-    assert len(got) == 1, f"claim {claim!r}: verdicts {got} in the table"
-    return got.pop()
+                                    ("claims", "fewer_flops_faster", ("not reproduced", "not resolved"))]}
+# Claims as code on a smoke grid of one seed: one seed gives no interval, so every part of every claim
+# must come out "not resolved" (or not measured); a decisive verdict here is a swapped verdict.
+for _chapter, _ids in {
+        "efficiency_llr": ["llr_less_overfitting", "llr_lower_error", "llr_fewer_params", "llr_pruned_accuracy",
+                           "wd_less_overfitting", "wd_smaller_pruned", "adamw_train_accuracy", "adamw_overfitting",
+                           "adamw_less_efficient", "snapshot_31k"],
+        "switcher_network": ["snn_neuron_sparser", "snn_neuron_accuracy", "snn_connection_sparser",
+                             "snn_connection_accuracy"],
+        # vc_bound's smoke grid runs a synthetic data set, none of the paper's: nothing is measured there
+        "vc_bound": ["data_term_best_compression", "data_term_raises_compression", "quantize_4_bits",
+                     "quantize_peak", "l1_best_accuracy", "data_term_tighter_clusters"]}.items():
+    SMOKE_VERDICTS[_chapter] = [("claims", i, ("not resolved", "not yet measured")) for i in _ids]
 
 
 @pytest.mark.slow
@@ -92,8 +92,10 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
     results_dir = smoke_params(build_dir)["results_dir"]
     for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile
-        got = claim_verdict(pd.read_csv(build_dir / "tables" / name / f"{table}.csv"), claim)
-        assert got == verdict, f"{name}: {claim!r} is {got!r}"
+        claims = pd.read_csv(build_dir / "tables" / name / f"{table}.csv").set_index("claim")
+        got = set(claims.loc[[claim], "verdict"])  # a claim as code has one row per named part
+        allowed = {verdict} if isinstance(verdict, str) else set(verdict)
+        assert got <= allowed, f"{name}: {claim!r} is {got}"
     for chapter in CHAPTERS_OF[name]:
         found, missing = results.stored(chapters.configs(chapter, "smoke", results_dir=results_dir), results_dir)
         assert found and not missing, f"{chapter}: {len(missing)} of its smoke runs not stored"

@@ -157,6 +157,21 @@ def test_a_seed_level_simulation_is_calibrated():
     assert 0.015 < hits / 4000 < 0.035
 
 
+def test_no_seed_left_resolves_nothing_and_says_so():
+    """Every pair lost a side (e.g. to a collapse): no interval, not resolved, whatever the shape."""
+    for shape, kw in (("direction", {"side": "higher"}), ("value", {"paper": 1.0, "tolerance": 0.1}),
+                      ("bound", {"side": "lower", "paper": 1.0})):
+        e = R.judge((0, math.nan, -math.inf, math.inf), shape=shape, **kw)
+        assert e.verdict == R.NOT_RESOLVED and e.n == 0 and "no seed" in e.reason
+
+
+def test_the_unit_of_evidence_is_named_in_the_reason():
+    """A benchmark's unit is a timed round, not a seed: the reason says which."""
+    e = R.judge(iv(8.0, 12.0, n=7), shape="value", paper=10.5, tolerance=3.5, per="round")
+    assert e.verdict == R.REPRODUCED and "over 7 rounds" in e.reason and "seed" not in e.reason
+    assert "one round" in R.judge(iv(8.0, 8.0, n=1), shape="value", paper=10.5, tolerance=3.5, per="round").reason
+
+
 # ---------------------------------------------------------------- a number counted exactly (no seeds)
 
 

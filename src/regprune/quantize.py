@@ -179,9 +179,14 @@ def quantization_sweep(model: nn.Module, evaluate_fn: Callable[[nn.Module], Mapp
     if test_fn is None:
         return best
     rounding = grid_options.get("rounding", "nearest")
-    tested = [{k: float(v) for k, v in test_fn(quantize_model(model, int(row.total_bits), int(row.frac_bits),
-                                                                rounding)).items()}
-              for row in best.itertuples()]
+    measured: dict[str, dict[str, float]] = {}  # chosen rows with identical quantized weights: test once
+    tested = []
+    for row in best.itertuples():
+        q = quantize_model(model, int(row.total_bits), int(row.frac_bits), rounding)
+        key = _fingerprint(q)
+        if key not in measured:
+            measured[key] = {k: float(v) for k, v in test_fn(q).items()}
+        tested.append(measured[key])
     for key in sorted({k for t in tested for k in t}):
         best[key] = [t.get(key, math.nan) for t in tested]
     return best

@@ -42,12 +42,14 @@ from .data import ArrayDataset, BatchLoader, Splits
 from . import parametrized
 from .losses import CrossEntropy, Loss, hard_labels
 from . import atomic
+from . import environment
 from .progress import Progress
 from .registry import ConfigError, Registry, check_choice
 
 OPTIMIZERS = Registry("optimizer")
 SCHEDULES = ("constant", "multistep", "cosine", "plateau", "inverse")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
 SELECT = ("val_acc", "val_loss", "last")
 
 
@@ -69,7 +71,7 @@ class TrainConfig:
     milestones: tuple[int, ...] = ()  # epochs at which multistep multiplies the lr by gamma
     gamma: float = 0.1
     patience: int = 10  # plateau: epochs without a better val_loss before the lr is multiplied by gamma
-    precision: str = "fp32"  # bf16: autocast to bfloat16 for the forward pass
+    precision: str = "fp32"  # bf16/fp16: autocast the forward pass (fp16 with a loss scaler); auto: resolve_precision
     channels_last: Any = "auto"  # "auto": on for conv nets, where it measured faster (CPU and CUDA)
     compile: bool = False
     fused: bool = False  # fused optimizer kernels: faster, but rounding differs from the default in the last bits
@@ -224,10 +226,22 @@ def _channels_last(cfg: TrainConfig, model: nn.Module, device: torch.device) -> 
     return bool(cfg.channels_last)
 
 
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``"auto"``: bf16 where the device computes it natively (a CUDA GPU that supports it; a CPU
+    with AVX-512-BF16 or AMX), fp16 with a gradient scaler on a CUDA GPU without bf16 (Colab's T4),
+    fp32 otherwise (a CPU without native bf16 emulates it, slower than fp32). Any other value is kept."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if environment.cpu_model().get("cpu_bf16") else "fp32"
+
+
 def _autocast(cfg: TrainConfig, device: torch.device):
-    if cfg.precision != "bf16":
+    dtype = AUTOCAST.get(cfg.precision)
+    if dtype is None:
         return contextlib.nullcontext()  # entering a disabled autocast costs more than nothing, every step
-    return torch.autocast(device.type, dtype=torch.bfloat16)
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def _epoch_totals(losses: list[Tensor], sizes: list[int], totals: list[Tensor], preds: list[Tensor],
@@ -282,11 +296,13 @@ class CheckpointError(Exception):
     """A checkpoint that cannot be read safely or belongs to another run: named, never applied."""
 
 
-def save_checkpoint(path: Path, fingerprint: str, state: "FitState", hooks: Sequence[Hook]) -> None:
+def save_checkpoint(path: Path, fingerprint: str, state: "FitState", hooks: Sequence[Hook],
+                    scaler: "torch.amp.GradScaler | None" = None) -> None:
     """Tensors (model, optimizer, best weights) as tensors; everything else as JSON text, so the
     file loads with ``weights_only=True``: no object a file names is ever built."""
     plain = {"epoch": state.epoch, "step": state.step, "hooks": [h.state_dict() for h in hooks],
-             "history": state.history, "elapsed": state.elapsed, "best": [state.best_score, state.best_epoch]}
+             "history": state.history, "elapsed": state.elapsed, "best": [state.best_score, state.best_epoch],
+             "scaler": scaler.state_dict() if scaler is not None else None}
     ckpt = {"fingerprint": fingerprint, "plain": json.dumps(plain), "model": state.model.state_dict(),
             "optimizer": state.optimizer.state_dict(), "best_state": state.best_state}
     atomic.write(path, lambda tmp: torch.save(ckpt, tmp))
@@ -350,6 +366,9 @@ def fit(
     would; used to test resumption.
     """
     device = torch.device(device)
+    cfg = dataclasses.replace(cfg, precision=resolve_precision(cfg.precision, device))
+    # fp16's narrow range underflows small gradients: scale the loss up, unscale before the step
+    scaler = torch.amp.GradScaler(device.type) if cfg.precision == "fp16" else None
     loss = loss or CrossEntropy()
     hooks = list(hooks)
     splits = splits.to(device)  # the whole data set lives on the training device
@@ -378,6 +397,8 @@ def fit(
         start_epoch = ckpt["epoch"] + 1
         state.history, state.elapsed, state.step = ckpt["history"], ckpt["elapsed"], ckpt["step"]
         (state.best_score, state.best_epoch), state.best_state = ckpt["best"], ckpt["best_state"]
+        if scaler is not None and ckpt.get("scaler"):
+            scaler.load_state_dict(ckpt["scaler"])
 
     train_set = splits.train
     step_model = torch.compile(model) if cfg.compile else model
@@ -414,8 +435,13 @@ def fit(
                 for p in penalties:
                     total = total + p(model)
             optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            optimizer.step()
+            if scaler is None:
+                total.backward()
+                optimizer.step()
+            else:
+                scaler.scale(total).backward()
+                scaler.step(optimizer)  # skipped when a gradient overflowed; the scale then shrinks
+                scaler.update()
             state.step += 1
             for h in hooks:
                 h.after_step(state)
@@ -454,7 +480,7 @@ def fit(
             state.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         bar.epoch_end(f"epoch {epoch + 1}/{cfg.epochs} train_loss={train_loss:.4f} val_acc={val['acc']:.4f}")
         if ckpt_path is not None:
-            save_checkpoint(ckpt_path, fingerprint, state, hooks)
+            save_checkpoint(ckpt_path, fingerprint, state, hooks, scaler)
         if stop_after_epoch is not None and epoch + 1 >= stop_after_epoch and epoch + 1 < cfg.epochs:
             bar.close(f"stopped after epoch {epoch + 1}")
             return FitResult("interrupted", state.history, {}, {}, model)
@@ -465,6 +491,7 @@ def fit(
         "epochs_run": len(state.history),
         "best_epoch": state.best_epoch,
         "train_time_s": state.elapsed,
+        "precision": cfg.precision,  # as resolved on this device (``auto`` never stays)
     }
     if status == "completed":
         best = state.history[state.best_epoch - 1]

@@ -137,7 +137,7 @@ CIFAR = {
                      "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
         "models": {d: ["resnet20", "resnet32", "resnet56", "densenet40", "densenet60", "densenet100"]
                    for d in ("cifar10", "cifar100")},
-        "train": {"precision": "bf16"},
+        "train": {"precision": "auto"},
         "adjust_samples": 10000,
         "sweep": None,
         "seeds": [0, 1, 2],

@@ -67,7 +67,7 @@ PROFILES = {
     "paper": {
         "data": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
         "models": DEPTHS,
-        "train": {"epochs": 200, "precision": "bf16"},
+        "train": {"epochs": 200, "precision": "auto"},
         "seeds": [0, 1, 2],
     },
 }

@@ -127,7 +127,7 @@ CIFAR = {
                      "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
         "models": CIFAR_MODELS,
         # the paper gives no epoch count: 200 epochs with the plateau rule (patience 10)
-        "train": {"epochs": 200, "patience": 10, "weight_decay": 5e-4, "precision": "bf16"},
+        "train": {"epochs": 200, "patience": 10, "weight_decay": 5e-4, "precision": "auto"},
         "seeds": [0, 1, 2],
     },
 }

@@ -277,7 +277,7 @@ CIFAR = {
     },
     "paper": {
         "data": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
-        "train": {"precision": "bf16"},
+        "train": {"precision": "auto"},
         "cells": CIFAR_CELLS,
         "post": {**POST, "steps": 100, "allow_frac_ge_total": True, "keep_grid": True},  # Sec. 5.2: 100 steps for CNNs
         "seeds": [0, 1, 2],

@@ -37,8 +37,12 @@ def by_id() -> dict[str, Any]:
 
 
 def records(claim: Any, profile: str, results_dir: str | Path | None = None) -> list[dict[str, Any]]:
-    """The stored runs of the claim's grid in ``profile`` (loads only, never trains)."""
+    """The stored runs of the claim's grid in ``profile`` (loads only, never trains); a claim judged
+    on a stored benchmark (one with a ``load``) reads it from ``results_dir`` instead."""
     from .. import chapters, results
+
+    if hasattr(claim, "load"):
+        return claim.load(results_dir)
 
     found, _ = results.stored(chapters.configs(claim.grid, profile, results_dir=results_dir), results_dir)
     return found

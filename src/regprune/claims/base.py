@@ -35,13 +35,14 @@ class Part:
     # a cause stated before looking (e.g. a shortened schedule) under which "not reproduced" is read as
     # "not resolved": the measurement cannot tell the paper's effect from our setting's
     caveat: str | None = None
+    per: str = "seed"  # what one value is: a seed, or a timed round of a benchmark
 
     def judge(self, frame: pd.DataFrame) -> rule.Evidence | None:
         interval = self.measure(frame) if not frame.empty else None
         if interval is None:
             return None
         e = rule.judge(interval, shape=self.shape, side=self.side, paper=self.paper, tolerance=self.tolerance,
-                       unit=self.unit)
+                       unit=self.unit, per=self.per)
         if self.caveat and e.verdict == rule.NOT_REPRODUCED:
             return rule.Evidence(rule.NOT_RESOLVED, e.n, e.mean, e.low, e.high, e.paper, e.tolerance,
                                  f"{e.reason}; {self.caveat}")

@@ -136,12 +136,13 @@ def bootstrap_interval(values: Sequence[float], statistic: Callable[[np.ndarray]
 
 
 def judge(interval: tuple[int, float, float, float], *, shape: str, paper: float | None = None,
-          tolerance: float | None = None, side: str | None = None, unit: str = "") -> Evidence:
+          tolerance: float | None = None, side: str | None = None, unit: str = "", per: str = "seed") -> Evidence:
     """The verdict on one interval (``t_interval``, ``paired_interval`` or ``bootstrap_interval``).
 
     ``value``: the paper's ``paper`` within ``tolerance``. ``direction``: the difference lies on
     ``side`` ("higher": above 0) and, when ``paper`` is given, within ``tolerance`` of it.
     ``bound``: our number lies on ``side`` of ``paper`` ("higher": at least the bound).
+    ``per``: what one value of the interval is (a seed; a timed round for a benchmark).
     """
     if shape not in SHAPES:
         raise ValueError(f"shape={shape!r} is not allowed; choose one of: {', '.join(SHAPES)}")
@@ -156,9 +157,10 @@ def judge(interval: tuple[int, float, float, float], *, shape: str, paper: float
     u = f" {unit}" if unit else ""
     exact = n == 0 and low == mean == high  # :func:`counted`
     ci = (f"counted exactly: {mean:.4g}{u}" if exact else
-          f"{CONFIDENCE:.0%} interval [{low:.4g}, {high:.4g}]{u} over {n} seed{'s' if n != 1 else ''}")
+          f"{CONFIDENCE:.0%} interval [{low:.4g}, {high:.4g}]{u} over {n} {per}{'s' if n != 1 else ''}")
     if n < 2 and not exact:
-        return Evidence(NOT_RESOLVED, n, mean, low, high, paper, tolerance, f"one seed: no interval ({mean:.4g}{u})")
+        why = f"one {per}: no interval ({mean:.4g}{u})" if n == 1 else f"no {per} to compare: no interval"
+        return Evidence(NOT_RESOLVED, n, mean, low, high, paper, tolerance, why)
 
     def inside(lo: float, hi: float) -> bool:
         return lo <= low and high <= hi
