@@ -76,18 +76,19 @@ def _latency(tmp_path, compact_times):
     return F.latency_frame(path)
 
 
-def test_timing_parts_pair_the_interleaved_repeats(tmp_path):
+def test_timing_parts_pair_the_interleaved_rounds(tmp_path):
     frame = _latency(tmp_path, {
-        (1, "contiguous"): [0.8, 0.88, 0.72],  # 0.8 x control on every repeat: log ratio log 0.8 < 0
-        (1, "channels_last"): [1.25, 1.375, 1.125],  # 1.25 x: slower on every repeat
-        (128, "contiguous"): [0.9, 1.21, 0.9],  # log ratios -0.105, +0.095, 0: at noise level
-        (128, "channels_last"): [1.0, 1.1, 0.9],  # equal on every repeat: a zero-width interval at 0
+        (1, "contiguous"): [0.8, 0.88, 0.72],  # 0.8 x control in every round: log ratio log 0.8 < 0
+        (1, "channels_last"): [1.25, 1.375, 1.125],  # 1.25 x: slower in every round
+        (128, "contiguous"): [0.9, 1.21, 0.9],  # log ratios -0.105, +0.095, 0: resampled medians span 0
+        (128, "channels_last"): [1.0, 1.1, 0.9],  # equal in every round: a zero-width interval at 0
     })
-    assert len(frame) == 12 and set(frame["repeat"]) == {0, 1, 2}
+    assert len(frame) == 12 and set(frame["round"]) == {0, 1, 2}
     assert frame["log_ratio"].iloc[0] == pytest.approx(math.log(0.8))
     claim = {c.id: c for c in F.CLAIMS}["fewer_flops_faster"]
     by = {p.name: p.judge(frame) for p in claim.parts if p.name.startswith("ResNet-20,")}
     verdict = {name.split(":")[0]: e.verdict for name, e in by.items()}
+    assert all("over 3 rounds" in e.reason for e in by.values())
     assert verdict == {"ResNet-20, batch 1, contiguous": rule.REPRODUCED,
                        "ResNet-20, batch 1, channels_last": rule.NOT_REPRODUCED,
                        "ResNet-20, batch 128, contiguous": rule.NOT_RESOLVED,
