@@ -8,7 +8,7 @@ import pytest
 
 from regprune import chapters, claims, results, scorecard
 from regprune.chapters import flops_pruning
-from regprune.claims import rule
+from regprune.claims import cifar, rule
 from regprune.claims.base import UNMEASURED, Claim, Part, paired, single
 
 # per-seed test accuracy (%) of ResNet-20 by method: cutout +0.6 on every seed, mixup -0.5 (a short
@@ -38,9 +38,10 @@ def _store(tmp_path, acc=ACC, seeds=(0, 1, 2)):
 
 
 def verdicts(results_dir):
+    """The CIFAR accuracy claims of the flops_pruning grid (its FLOP claims need no run: claims.flops_pruning)."""
     coded = claims.by_id()
-    return {cid: claims.evaluate(coded[cid], "cpu", results_dir)[0] for cid in coded
-            if coded[cid].grid == "flops_pruning"}
+    return {c.id: claims.evaluate(coded[c.id], "cpu", results_dir)[0] for c in cifar.CLAIMS
+            if c.grid == "flops_pruning"}
 
 
 def test_flops_claims_from_stored_runs(tmp_path):

@@ -170,3 +170,35 @@ def test_the_unit_of_evidence_is_named_in_the_reason():
     e = R.judge(iv(8.0, 12.0, n=7), shape="value", paper=10.5, tolerance=3.5, per="round")
     assert e.verdict == R.REPRODUCED and "over 7 rounds" in e.reason and "seed" not in e.reason
     assert "one round" in R.judge(iv(8.0, 8.0, n=1), shape="value", paper=10.5, tolerance=3.5, per="round").reason
+
+
+# ---------------------------------------------------------------- a number counted exactly (no seeds)
+
+
+def test_a_counted_number_is_its_own_interval():
+    assert R.counted(40.5504) == (0, 40.5504, 40.5504, 40.5504)
+    with pytest.raises(ValueError, match="not finite"):
+        R.counted(float("nan"))
+
+
+@pytest.mark.parametrize("count, verdict", [
+    (40.5504, R.REPRODUCED),  # inside 40.55 ± 0.005
+    (40.555, R.REPRODUCED),  # on the edge: inside
+    (40.56, R.NOT_REPRODUCED),  # 0.01 off a count has no noise to hide in
+    (40.4, R.NOT_REPRODUCED),
+])
+def test_counted_value_shape(count, verdict):
+    e = R.judge(R.counted(count), shape="value", paper=40.55, tolerance=0.005)
+    assert e.verdict == verdict and e.n == 0 and "counted exactly" in e.reason
+
+
+def test_counted_direction_and_bound():
+    assert R.judge(R.counted(-0.2), shape="direction", side="lower").verdict == R.REPRODUCED
+    assert R.judge(R.counted(0.0), shape="direction", side="lower").verdict == R.NOT_REPRODUCED
+    assert R.judge(R.counted(5.0), shape="bound", side="higher", paper=5.0).verdict == R.REPRODUCED
+    assert R.judge(R.counted(4.9), shape="bound", side="higher", paper=5.0).verdict == R.NOT_REPRODUCED
+
+
+def test_no_seed_and_a_spread_is_not_a_count():
+    """n = 0 marks a count only when the interval is the point: anything else resolves nothing."""
+    assert R.judge((0, 40.55, 40.5, 40.6), shape="value", paper=40.55, tolerance=0.5).verdict == R.NOT_RESOLVED

@@ -18,7 +18,8 @@
   ==================  =========================================  ==========================================
 
   Anything else is **not resolved**: a difference at noise level is never a contradiction. One
-  seed gives no interval, so it resolves nothing.
+  seed gives no interval, so it resolves nothing. A number *counted* exactly on a network (its
+  FLOPs; :func:`counted`) has no sampling noise: its interval is the point itself.
 * A claim split into named sub-claims is **partly** reproduced when some of them are and some are
   not; each sub-claim keeps its own verdict (:func:`combine`). Nothing else is ever "partly".
 
@@ -108,6 +109,15 @@ def paired_interval(a: dict[int, float], b: dict[int, float], confidence: float 
     return t_interval([b[s] - a[s] for s in shared], confidence)
 
 
+def counted(value: float) -> tuple[int, float, float, float]:
+    """The interval of a number counted exactly, not sampled (the FLOPs of a given network): the
+    point itself. ``n = 0`` marks it: no seed was drawn, and none is needed."""
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"counted: value={value!r} is not finite")
+    return 0, v, v, v
+
+
 def bootstrap_interval(values: Sequence[float], statistic: Callable[[np.ndarray], float] = np.median,
                        confidence: float = CONFIDENCE, resamples: int = 10_000, seed: int = 0
                        ) -> tuple[int, float, float, float]:
@@ -145,8 +155,10 @@ def judge(interval: tuple[int, float, float, float], *, shape: str, paper: float
     n, mean, low, high = interval
     sign = 1 if side != "lower" else -1
     u = f" {unit}" if unit else ""
-    ci = f"{CONFIDENCE:.0%} interval [{low:.4g}, {high:.4g}]{u} over {n} {per}{'s' if n != 1 else ''}"
-    if n < 2:
+    exact = n == 0 and low == mean == high  # :func:`counted`
+    ci = (f"counted exactly: {mean:.4g}{u}" if exact else
+          f"{CONFIDENCE:.0%} interval [{low:.4g}, {high:.4g}]{u} over {n} {per}{'s' if n != 1 else ''}")
+    if n < 2 and not exact:
         why = f"one {per}: no interval ({mean:.4g}{u})" if n == 1 else f"no {per} to compare: no interval"
         return Evidence(NOT_RESOLVED, n, mean, low, high, paper, tolerance, why)
 

@@ -1,0 +1,233 @@
+"""Paper 003's FNN claims (Sections 5.2.4 and 5.3, Tables 6-8 and 10-12, Figs. 2-3), judged on the
+stored runs of the ``vc_bound`` grid: FNNs with 1-3 hidden layers on dna, a9a, w8a and MNIST, six
+methods, 3 seeds, each at the values its staged search chose (the CIFAR quick-net claims are in
+:mod:`.cifar`).
+
+Tolerances, written on 2026-12-03 when the runs were already stored and the chapter's old
+verdicts shown (so not fixed blind; none was moved to reach a verdict):
+
+* Method comparisons (compression, accuracy, clusters) are judged by **direction only**, the
+  book-wide default: the paper's numbers come from its own splits, epochs and tuning, so their
+  sizes are not ours to match. Compression ratios are compared on their log.
+* "Quantizing to about 4 bits does not significantly decrease accuracy" uses the paper's own
+  "1% error tolerance" (Sec. 5.3): a **bound**, test accuracy at 4 total bits at most 1 point below
+  full precision.
+
+Seeds are the unit. Where the paper's claim covers many data sets, each of ours is a named part;
+within a data set a seed's number is its mean over the three depths (and over the methods the
+claim names), so every comparison is paired within a seed. A run that learned nothing (test
+accuracy at or below the test split's majority share + 0.1 pp: it predicts one class) is left out
+of every comparison and counted in the reason: its compression and accuracy say nothing about a
+regularizer. Where a claim says "best", the best method (or bit width) is picked on validation
+accuracy and its test number judged, so the test number is never the maximum of noisy test numbers;
+"best compression" compares the largest of three ratios with the largest of three.
+
+Known artifact (issue 29, needs retraining or stored weights): the FNN runs' quantization sweep
+kept fraction bits below total bits, which the paper's fixed-point tool does not require; at 4
+total bits only 3 fraction bits were tried. A shortfall of the quantization claims is therefore
+read as *not resolved*, never *not reproduced* (``caveat``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .. import sweeps
+from ..chapters.vc_bound import DEPTHS, MAJORITY_TEST, SEARCH_MODEL, describe
+from . import rule
+from .base import Claim, Interval, Part
+
+GRID = "vc_bound"
+DATASETS = ("dna", "a9a", "w8a", "mnist")
+DATA_TERM = ("H+LCA", "H+W2+LCA", "H+W1+LCA")
+WITHOUT = {"H+LCA": "H", "H+W2+LCA": "H+W2", "H+W1+LCA": "H+W1"}  # each data-term method and its part without it
+L1 = ("H+W1", "H+W1+LCA")
+QUANT_BITS = 4
+QUANT_DROP_PP = -1.0  # the paper's "1% error tolerance"
+FRACTION_CEILING = ("our FNN runs kept fraction bits below total bits (at 4 bits only 3 fraction bits were tried), "
+                    "which the paper's fixed-point tool does not require: a shortfall here cannot be told from that "
+                    "restriction (issue 29; fixing it needs the runs again)")
+
+
+def _coords(config: dict[str, Any]) -> dict[str, Any]:
+    return {**describe(config), "epochs": config["train"]["epochs"], "batch_size": config["train"]["batch_size"]}
+
+
+SETTING = ["lr", "C", "D", "epochs", "batch_size"]
+Statistic = Callable[[pd.DataFrame], float | None]  # one seed's rows of one depth -> a number
+
+
+def main_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the tables: each (data set, method) at the setting its other depths and seeds ran
+    with. Search runs (only ``SEARCH_MODEL``, first seed), the epoch-budget check and the ablations
+    have settings no other depth or seed shares, so they drop out."""
+    if frame.empty:
+        return frame
+    key = pd.Series([repr(tuple(row)) for row in frame[SETTING].itertuples(index=False)], index=frame.index)
+    first = frame.groupby("dataset")["seed"].transform("min")
+    spread = (frame["model"] != SEARCH_MODEL) | (frame["seed"] != first)
+    chosen = set(zip(frame.loc[spread, "dataset"], frame.loc[spread, "method"], key[spread]))
+    return frame[[c in chosen for c in zip(frame["dataset"], frame["method"], key)]]
+
+
+def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """One row per main run: accuracies (%), log compression, 4-bit and validation-picked quantized
+    test accuracy change (pp), silhouette of the stored t-SNE map, and whether the run is trivial."""
+    runs = sweeps.threshold_frame(records, _coords)
+    if runs.empty:
+        return runs
+    runs = main_runs(runs).copy()
+    runs["trivial"] = runs["test_acc_%"] <= runs["dataset"].map(MAJORITY_TEST).fillna(-np.inf) + 0.1
+    runs["log_r"] = np.log(runs["compression"])
+    quant = sweeps.quantization_frame([r for r in records if r["key"] in set(runs["key"])], _coords)
+    if not quant.empty:
+        quant = quant[quant["network"] == "trained"]
+        full = runs.set_index("key")["test_acc_%"]
+        at_bits = quant[quant["total_bits"] == QUANT_BITS].set_index("key")["test_acc_%"]
+        runs[f"q{QUANT_BITS}_change_pp"] = runs["key"].map(at_bits) - runs["test_acc_%"]
+        # the bit width with the best validation accuracy (first in the sweep's order on a tie), its test accuracy
+        best = quant.loc[quant.groupby("key", sort=False)["val_acc_%"].idxmax()].set_index("key")["test_acc_%"]
+        runs["q_peak_change_pp"] = runs["key"].map(best) - runs["key"].map(full)
+    silhouette = {r["key"]: _silhouette(r["extras"]["tsne"]) for r in records if "tsne" in r.get("extras", {})}
+    runs["silhouette"] = runs["key"].map(silhouette)
+    return runs.reset_index(drop=True)
+
+
+def _silhouette(tsne: dict[str, Any]) -> float:
+    from ..report import tsne_silhouette  # lazy: scikit-learn only where a t-SNE map is stored
+
+    return tsne_silhouette(tsne)
+
+
+def per_seed(dataset: str, statistic: Statistic) -> Callable[[pd.DataFrame], Interval | None]:
+    """A measure: the t interval over seeds of ``statistic`` (one number per seed and depth, from
+    that seed's non-trivial runs of that depth), averaged over depths. Trivial runs are counted
+    apart by :class:`SeedPart`."""
+    def measure(f: pd.DataFrame) -> Interval | None:
+        f = f[(f["dataset"] == dataset) & ~f["trivial"]] if "dataset" in f else f.iloc[0:0]
+        values = []
+        for _, seed_rows in f.groupby("seed"):
+            depth_values = [statistic(rows) for _, rows in seed_rows.groupby("model")]
+            depth_values = [v for v in depth_values if v is not None and np.isfinite(v)]
+            if depth_values:
+                values.append(float(np.mean(depth_values)))
+        return rule.t_interval(values) if values else None
+    return measure
+
+
+@dataclass(frozen=True)
+class SeedPart(Part):
+    """A part on one data set whose reason also counts the runs left out there as trivial."""
+
+    dataset: str = ""
+
+    def judge(self, frame: pd.DataFrame) -> rule.Evidence | None:
+        e = super().judge(frame)
+        if e is None:
+            return None
+        dataset = self.dataset
+        trivial = frame[(frame["dataset"] == dataset) & frame["trivial"]] if "dataset" in frame else frame.iloc[0:0]
+        if trivial.empty:
+            return e
+        counts = trivial.groupby("method").size()
+        apart = ", ".join(f"{m} {n}" for m, n in counts.items())
+        return rule.Evidence(e.verdict, e.n, e.mean, e.low, e.high, e.paper, e.tolerance,
+                             f"{e.reason}; left out, {len(trivial)} of {int((frame['dataset'] == dataset).sum())} "
+                             f"runs at the majority class ({apart})")
+
+
+def _best_minus_best(metric: str, claimed: tuple[str, ...], pick: str | None = None
+                     ) -> Statistic:
+    """Within one seed and depth: ``metric`` of the best of the ``claimed`` methods minus that of the
+    best of the others. ``pick``: the column that says which is best (validation accuracy, so the
+    test number judged is not the maximum of noisy test numbers); default ``metric`` itself."""
+    pick = pick or metric
+
+    def statistic(rows: pd.DataFrame) -> float | None:
+        inside, outside = rows[rows["method"].isin(claimed)], rows[~rows["method"].isin(claimed)]
+        if inside.empty or outside.empty:
+            return None
+        return float(inside.loc[inside[pick].idxmax(), metric] - outside.loc[outside[pick].idxmax(), metric])
+    return statistic
+
+
+def _with_minus_without(rows: pd.DataFrame) -> float | None:
+    """Within one seed and depth: log r with the data term minus without it, mean over the three pairs."""
+    by = rows.set_index("method")["log_r"]
+    diffs = [by[m] - by[WITHOUT[m]] for m in DATA_TERM if m in by and WITHOUT[m] in by]
+    return float(np.mean(diffs)) if diffs else None
+
+
+def _mean_of(metric: str) -> Statistic:
+    def statistic(rows: pd.DataFrame) -> float | None:
+        values = rows[metric].dropna() if metric in rows else []
+        return float(np.mean(values)) if len(values) else None
+    return statistic
+
+
+def _paired(metric: str, baseline: str, method: str, model: str) -> Statistic:
+    """Within one seed: ``metric`` of ``method`` minus ``baseline`` on ``model`` (None on other depths)."""
+    def statistic(rows: pd.DataFrame) -> float | None:
+        rows = rows[rows["model"] == model]
+        by = rows.set_index("method")[metric] if metric in rows else pd.Series(dtype=float)
+        return float(by[method] - by[baseline]) if method in by and baseline in by else None
+    return statistic
+
+
+def part(dataset: str, what: str, statistic, shape: str = "direction", side: str = "higher", caveat: str | None = None,
+         **judged: Any) -> SeedPart:
+    return SeedPart(f"{dataset}: {what}", per_seed(dataset, statistic), shape, side=side, caveat=caveat,
+                    dataset=dataset, **judged)
+
+
+SCOPE = ("LIBSVM dna, a9a, w8a and MNIST (the paper: 10 data sets), FNNs with 1-3 hidden layers of 50 units, 3 seeds; "
+         "dna 500 epochs, a9a and MNIST 100, w8a 20 at batch 16; one named part per data set, each seed's number "
+         "its mean over the depths")
+CLAIMS: tuple[Claim, ...] = (
+    Claim("data_term_best_compression", "003", "Sec. 5.2.4, Tables 10-12", "Regularizers with the data-dependent "
+          "term give the highest compression on most data sets.", GRID,
+          f"{SCOPE}; log r of the best method with the data term minus the best without it (the paper: 9, 7 and 8 of "
+          "10 data sets at 1, 2, 3 hidden layers)",
+          tuple(part(d, "log r, best with the data term - best without", _best_minus_best("log_r", DATA_TERM))
+                for d in DATASETS), frame),
+    Claim("data_term_raises_compression", "003", "Tables 10-12", "Adding the data-dependent term to a regularizer "
+          "raises the compression ratio.", GRID,
+          f"{SCOPE}; log r with minus without the data term, mean over H+LCA - H, H+W2+LCA - H+W2, H+W1+LCA - H+W1",
+          tuple(part(d, "log r, with - without the data term", _with_minus_without) for d in DATASETS), frame),
+    Claim("quantize_4_bits", "003", "Sec. 5.3, Fig. 3", "Quantizing down to about 4 total bits does not "
+          "significantly decrease accuracy.", GRID,
+          f"{SCOPE}; the trained network's test accuracy at {QUANT_BITS} total bits (fraction bits picked on "
+          "validation) minus full precision, mean over the six methods; at least -1 pp (the paper's '1% error "
+          "tolerance', shown on dna)",
+          tuple(part(d, f"test accuracy at {QUANT_BITS} bits - full precision (pp)",
+                     _mean_of(f"q{QUANT_BITS}_change_pp"), shape="bound", paper=QUANT_DROP_PP, unit="pp",
+                     caveat=FRACTION_CEILING) for d in DATASETS),
+          frame),
+    Claim("quantize_peak", "003", "Sec. 5.3, Fig. 3", "At some bit width the quantized network is more accurate than "
+          "the full-precision one.", GRID,
+          f"{SCOPE}; the bit width (16 to 4) with the best validation accuracy is picked per run, and its test "
+          "accuracy minus full precision is judged, mean over the six methods (the paper picks on the test set)",
+          tuple(part(d, "test accuracy at the validation-picked width - full precision (pp)",
+                     _mean_of("q_peak_change_pp"), unit="pp", caveat=FRACTION_CEILING) for d in DATASETS), frame),
+    Claim("l1_best_accuracy", "003", "Sec. 5.2.4, Tables 6-8", "L1 weight regularization gives the best accuracies, "
+          "before and after pruning.", GRID,
+          f"{SCOPE}; test accuracy of the better L1 method (H+W1, H+W1+LCA) minus that of the best of the other "
+          "four, 'better' and 'best' picked on validation accuracy, before pruning and at the pruning step picked on "
+          "validation (the paper: 7 of 10 data sets, 1 hidden layer)",
+          tuple(part(d, f"{what} test accuracy, best L1 method - best other (pp)", _best_minus_best(metric, L1, pick),
+                     unit="pp")
+                for d in DATASETS for what, metric, pick in (("unpruned", "test_acc_%", "val_acc_%"),
+                                                             ("pruned", "pruned_test_acc_%", "pruned_val_acc_%"))),
+          frame),
+    Claim("data_term_tighter_clusters", "003", "Fig. 2", "The data-dependent regularizer forms more compact, better "
+          "separated clusters in the last layer.", GRID,
+          "our stand-in for Fig. 2 (DenseNet-40 on CIFAR-10, by eye): silhouette score of the t-SNE map of what the "
+          "last layer reads, 50 MNIST test images per class, H+LCA minus H, one named part per depth, 3 seeds",
+          tuple(SeedPart(f"mnist: {m}, silhouette, H+LCA - H",
+                         per_seed("mnist", _paired("silhouette", "H", "H+LCA", m)),
+                         "direction", side="higher", dataset="mnist") for m in DEPTHS), frame),
+)
