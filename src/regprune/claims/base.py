@@ -10,7 +10,7 @@ yet is *not yet measured*: a grid still being filled, not a verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -109,3 +109,26 @@ def single(column: str, value: Any, metric: str) -> Callable[[pd.DataFrame], Int
         values = per_seed(frame, column, value, metric)
         return rule.t_interval(list(values.values())) if values else None
     return measure
+
+
+def compare(frame: pd.DataFrame, *, by: str, a: Any, b: Any, metric: str, side: str,
+            within: Sequence[str] = ()) -> pd.DataFrame:
+    """A hypothesis no paper states ("``b`` has a ``side`` ``metric`` than ``a``"), judged by the
+    book's rule per group of ``within``: the paired t interval of ``b - a`` over the seeds both have,
+    direction only, worded by :data:`rule.HYPOTHESIS`. A group missing either side is a row too
+    (n = 0, not resolved), never dropped. ``frame``: one row per run with ``seed``, ``by`` and ``metric``."""
+    groups = frame.groupby(list(within), sort=False) if within else [((), frame)]
+    rows = []
+    for key, part in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        base = {**dict(zip(within, key)), "metric": metric, "a": a, "b": b}
+        sa, sb = per_seed(part, by, a, metric), per_seed(part, by, b, metric)
+        if not set(sa) & set(sb):
+            missing = a if not sa else b if not sb else "a shared seed"
+            rows.append({**base, "verdict": rule.NOT_RESOLVED, "n": 0, "difference": np.nan, "low": np.nan,
+                         "high": np.nan, "reason": f"nothing to pair: no run of {missing}"})
+            continue
+        e = rule.judge(rule.paired_interval(sa, sb), shape="direction", side=side)
+        rows.append({**base, "verdict": rule.HYPOTHESIS[e.verdict], "n": e.n, "difference": e.mean, "low": e.low,
+                     "high": e.high, "reason": e.reason})
+    return pd.DataFrame(rows)

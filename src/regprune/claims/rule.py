@@ -45,6 +45,9 @@ PARTLY = "partly"
 AWAITS_GPU = "awaits GPU run"
 DATA_UNAVAILABLE = "data unavailable"
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED, NOT_RESOLVED, AWAITS_GPU, DATA_UNAVAILABLE)
+# a comparison the papers never made (the comparison chapter's own hypotheses) is judged by the same
+# rule; its outcome is worded as a hypothesis, not as a reproduction
+HYPOTHESIS = {REPRODUCED: "holds", NOT_REPRODUCED: "does not hold", NOT_RESOLVED: NOT_RESOLVED}
 SHAPES = ("value", "direction", "bound")
 SIDES = ("higher", "lower")
 
