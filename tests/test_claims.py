@@ -69,7 +69,7 @@ def test_one_seed_resolves_nothing(tmp_path):
 
 
 def test_the_scorecard_reads_claims_as_code(tmp_path):
-    card = scorecard.gather(tables_dir=tmp_path / "tables", profile="cpu", results_dir=_store(tmp_path / "res"))
+    card = scorecard.gather(profile="cpu", results_dir=_store(tmp_path / "res"))
     row = card.set_index("claim").loc["Cutout raises accuracy over the control for every depth."]
     assert row["verdict"] == "reproduced" and "ResNet-20 only" in row["data"] and "interval" in row["ours"]
     assert "combination_beats_each_alone" in set(scorecard.load_claims()["claim_id"])

@@ -265,6 +265,6 @@ def test_the_scorecard_finds_the_bench_beside_the_runs(tmp_path):
     """The scorecard passes the runs folder; the bench file is read from bench/results beside it."""
     ratios = [1.45, 1.44, 1.46, 1.45, 1.45, 1.44, 1.46]
     bench_file(tmp_path / "bench" / "results", {m: ratios for m in benchmarks.MODELS})
-    card = scorecard.gather(tables_dir=tmp_path / "tables", profile="cpu", results_dir=tmp_path / "results")
+    card = scorecard.gather(profile="cpu", results_dir=tmp_path / "results")
     row = card[card["claim"].str.startswith("The reparameterization costs")].iloc[0]
     assert row["verdict"] == NR and "rounds" in row["ours"]
