@@ -127,7 +127,26 @@ def run(
             progress_bar=False,
             kernel_name="python3",
         )
+    hide_parameters(out)
     return out
+
+
+# Jupyter Book 1.x tags: the defaults cell is left out of the page, the values this build ran
+# with (papermill's injected cell) are one click away, folded.
+PARAMETER_CELL_TAGS = {"parameters": "remove-cell", "injected-parameters": "hide-input"}
+
+
+def hide_parameters(path: Path) -> None:
+    """Tag an executed notebook's parameter cells so the book does not show their code."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        for tag, hide in PARAMETER_CELL_TAGS.items():
+            if tag in tags and hide not in tags:
+                tags.append(hide)
+    nbformat.write(nb, path)
 
 
 def stage(build_dir: str | Path | None = None, root: Path | None = None) -> Path:
