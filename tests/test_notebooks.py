@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from regprune import book, chapters, results
+from regprune import book, chapters, results, stray_outputs
 
 from conftest import REPO
 
@@ -67,6 +67,11 @@ SMOKE_VERDICTS = {"flops_pruning": [("claims", "Table 1's MegaFLOPs, recomputed 
                                     ("claims", CUT + "measured on the extracted compact networks", "contradicted")]}
 
 
+# Stray outputs of figure cells that issue 33's figure work (another branch) rewrites: named here so
+# that any other stray output fails now; delete an entry when its figure cell is fixed.
+HANDED_OVER = {"weight_compander": ("shown again",), "switcher_network_cifar": ("an empty figure",)}
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("book")
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -77,6 +82,8 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs), "no figure"
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
+    stray = [p for p in stray_outputs.problems(out) if not any(h in p for h in HANDED_OVER.get(name, ()))]
+    assert not stray, f"{name}: stray outputs a reader would see: {stray}"
     results_dir = smoke_params(build_dir)["results_dir"]
     for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile
         claims = pd.read_csv(build_dir / "tables" / name / f"{table}.csv").set_index("claim")
