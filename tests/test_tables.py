@@ -98,3 +98,27 @@ def test_long_tables_keep_their_header_in_view():
     long = tables.render(pd.DataFrame({"i": range(tables.LONG_ROWS + 1)}), "c").to_html()
     short = tables.render(pd.DataFrame({"i": range(3)}), "c").to_html()
     assert "position: sticky" in long and "position: sticky" not in short
+
+
+def test_columns_whose_headings_would_collide_keep_their_names():
+    # vc_bound's compression_pairs: with_mean/with_std merge to "with", beside a raw column "with_"
+    df = pd.DataFrame({"without_mean": [1.0], "without_std": [0.5], "without": ["x"], "with_mean": [2.0],
+                       "with_std": [0.5], "with_": ["y"], "verdict": ["supported"]})
+    assert list(tables.display_frame(df).columns) == ["verdict", "without_mean", "without", "with_mean", "with_"]
+    html = tables.render(df, "c").to_html()
+    assert ">with mean<" in html and ">with<" in html and ">2.00 ± 0.50<" in html
+    assert tables.headers(["a_b", "a b", "c_d"]) == {"a_b": "a_b", "a b": "a b", "c_d": "c d"}
+
+
+def test_repeated_column_names_are_all_shown():
+    df = pd.DataFrame([[1, 2]], columns=["n", "n"])
+    assert tables.display_frame(df).to_dict("list") == {"n": ["1"], "n (2)": ["2"]}
+
+
+def test_infinite_values_read_as_infinity_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cells = _cells(pd.DataFrame({"r": [math.inf, 2.0], "s": [math.inf, 0.5]}))
+    assert cells == {"r": ["∞", "2"], "s": ["∞", "0.50"]}

@@ -82,6 +82,8 @@ def integer(x: Any) -> str:
     """A count or a seed: no decimals, thousands grouped."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return MISSING
+    if math.isinf(float(x)):
+        return number(x)
     return f"{int(round(float(x))):,}"
 
 
@@ -98,8 +100,10 @@ def _is_integer_column(values: pd.Series) -> bool:
         return False
     if pd.api.types.is_integer_dtype(values):
         return True
-    return bool(pd.api.types.is_float_dtype(values) and np.all(np.mod(present.to_numpy(), 1) == 0)
-                and present.abs().max() < 1e15)
+    if not pd.api.types.is_float_dtype(values):
+        return False
+    finite = present.to_numpy()[np.isfinite(present.to_numpy())]
+    return bool(finite.size and np.all(np.mod(finite, 1) == 0) and np.abs(finite).max() < 1e15)
 
 
 def _is_fraction_column(name: str, values: pd.Series) -> bool:
@@ -142,6 +146,7 @@ def display_frame(df: pd.DataFrame, precision: int = 2) -> pd.DataFrame:
     """``df`` as strings, one formatted cell per value: mean/std pairs merged into ``mean ± std``
     (named by their stem), the verdict column moved to the front. Column order otherwise kept."""
     columns = [str(c) for c in df.columns]
+    columns = [c if columns[:i].count(c) == 0 else f"{c} ({columns[:i].count(c) + 1})" for i, c in enumerate(columns)]
     df = df.set_axis(columns, axis=1)
     pairs = {mean: (stem, std) for stem, mean, std in _pairs(columns)}
     stds = {std for _, std in pairs.values()}
@@ -155,7 +160,7 @@ def display_frame(df: pd.DataFrame, precision: int = 2) -> pd.DataFrame:
             fmt = column_formatter(stem, both, precision)
             if fmt is integer:  # means of counts are rarely whole: format them as numbers
                 fmt = lambda x, p=precision: number(x, p)  # noqa: E731
-            out[stem if stem not in columns else col] = [
+            out[stem if stem not in columns and header(stem) not in map(header, columns) else col] = [
                 _mean_std(fmt, m, s) for m, s in zip(df[col], df[std])]
         else:
             fmt = column_formatter(col, df[col], precision)
@@ -193,6 +198,22 @@ def header(name: str) -> str:
     return name.replace("_", " ").strip()
 
 
+def headers(columns: list[str]) -> dict[str, str]:
+    """Each column's heading (:func:`header`), the raw name kept where two headings would be the same,
+    and a count appended where even raw names repeat: a Styler needs unique column labels."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    pretty = [header(c) for c in columns]
+    for col, nice in zip(columns, pretty):
+        label = nice if pretty.count(nice) == 1 else col
+        n = 2
+        while label in taken:
+            label, n = f"{col} ({n})", n + 1
+        taken.add(label)
+        out[col] = label
+    return out
+
+
 def render(df: pd.DataFrame, caption: str, *, precision: int = 2):
     """The book's view of ``df``: formatted cells, readable headings, its own scroll box, the caption
     (with a note on what an em dash and ± mean where the table has them)."""
@@ -204,15 +225,16 @@ def render(df: pd.DataFrame, caption: str, *, precision: int = 2):
         notes.append(f"{MISSING} not measured, not reported or not applicable")
     full_caption = caption + (f". {'; '.join(notes)}." if notes else "")
     long_text = {c for c in shown if shown[c].str.len().max() > LONG_TEXT} if len(shown) else set()
-    styler = shown.rename(columns=header).style.hide(axis="index").set_caption(full_caption)
+    labels = headers(list(shown.columns))
+    styler = shown.rename(columns=labels).style.hide(axis="index").set_caption(full_caption)
     styler = styler.set_table_attributes(f'class="{TABLE_CLASS}"')
     styles = TABLE_STYLES + (LONG_STYLES if len(shown) > LONG_ROWS else [])
     styler = styler.set_table_styles(styles, overwrite=True)
     classes = pd.DataFrame("", index=shown.index, columns=shown.columns)
     for col in long_text:
         classes[col] = "long-text"
-    styler = styler.set_td_classes(classes.rename(columns=header))
+    styler = styler.set_td_classes(classes.rename(columns=labels))
     if VERDICT in shown:
         color = {k: f"color: {v}; font-weight: 600;" for k, v in VERDICT_COLORS.items()}
-        styler = styler.map(lambda v: color.get(v, ""), subset=[header(VERDICT)])
+        styler = styler.map(lambda v: color.get(v, ""), subset=[labels[VERDICT]])
     return styler
