@@ -122,3 +122,8 @@ def test_infinite_values_read_as_infinity_without_a_warning():
         warnings.simplefilter("error")
         cells = _cells(pd.DataFrame({"r": [math.inf, 2.0], "s": [math.inf, 0.5]}))
     assert cells == {"r": ["∞", "2"], "s": ["∞", "0.50"]}
+
+
+def test_nullable_dtypes_and_lists():
+    df = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "t": ["a", pd.NA], "l": [[1, 2], [3]]})
+    assert _cells(df) == {"n": ["1", "—"], "t": ["a", "—"], "l": ["[1, 2]", "[3]"]}

@@ -46,6 +46,14 @@ LONG_STYLES = [
 VERDICT_COLORS = {"supported": "#1b7837", "contradicted": "#b2182b"}
 
 
+def missing(x: Any) -> bool:
+    """None, NaN, pd.NA or NaT (a cell holding a list or an array is not missing)."""
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
 def scientific(x: float, digits: int = 2) -> str:
     """``x`` as ``m e±k`` with up to ``digits`` significant digits and no padding: 1e-4, -2.5e-8, 1.2e7."""
     mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
@@ -57,7 +65,7 @@ def number(x: Any, precision: int = 2) -> str:
     """One number for a reader: ``precision`` decimals, more where they would round a small
     value to zero (two significant digits kept), scientific below 1e-3 and from 1e6 on,
     no decimals from 1000 on, an em dash for a missing value."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if missing(x):
         return MISSING
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
@@ -80,7 +88,7 @@ def number(x: Any, precision: int = 2) -> str:
 
 def integer(x: Any) -> str:
     """A count or a seed: no decimals, thousands grouped."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if missing(x):
         return MISSING
     if math.isinf(float(x)):
         return number(x)
@@ -89,7 +97,7 @@ def integer(x: Any) -> str:
 
 def text(x: Any) -> str:
     """Any other cell: itself, missing ones (None, NaN, "nan") as an em dash."""
-    if x is None or (isinstance(x, float) and math.isnan(x)) or (isinstance(x, str) and x.strip().lower() in ("nan", "none", "")):
+    if missing(x) or (isinstance(x, str) and x.strip().lower() in ("nan", "none", "<na>", "")):
         return MISSING
     return str(x)
 
@@ -124,7 +132,7 @@ def column_formatter(name: str, values: pd.Series, precision: int = 2):
     if not _numeric(values):
         return text
     if _is_fraction_column(name, values):
-        return lambda x: MISSING if pd.isna(x) else f"{number(100 * x, precision)} %"
+        return lambda x: MISSING if missing(x) else f"{number(100 * x, precision)} %"
     if _is_integer_column(values):
         return integer
     return lambda x: number(x, precision)
@@ -170,10 +178,10 @@ def display_frame(df: pd.DataFrame, precision: int = 2) -> pd.DataFrame:
 
 
 def _mean_std(fmt, mean: Any, std: Any) -> str:
-    if pd.isna(mean):
+    if missing(mean):
         return MISSING
     shown = fmt(mean)
-    if pd.isna(std):
+    if missing(std):
         return shown
     spread = fmt(std)
     unit = " %" if shown.endswith(" %") else ""
