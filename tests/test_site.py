@@ -174,3 +174,49 @@ def test_executed_notebooks_get_their_parameter_cells_hidden(tmp_path):
     book.hide_parameters(path)
     tags = [c.metadata.get("tags", []) for c in nbformat.read(path, as_version=4).cells]
     assert tags == [["parameters", "remove-cell"], ["injected-parameters", "hide-input"], []]
+
+
+# --- the browser check, on a two-page site made here (skipped where Debian's chromium is missing) ----
+
+PAGE = """<!DOCTYPE html><html><head><meta name="viewport" content="width=device-width"></head><body>
+<article class="bd-article" style="width: 600px">{body}</article></body></html>"""
+
+
+def test_site_check_finds_what_a_reader_would_trip_over(tmp_path):
+    from pathlib import Path
+
+    from regprune import site_check
+
+    if not Path(site_check.CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    pytest.importorskip("playwright")
+    html = tmp_path / "_build" / "html"
+    (html / "book").mkdir(parents=True)
+    (html / "index.html").write_text(PAGE.format(body='<a href="book/good.html">in</a>'))
+    (html / "book" / "good.html").write_text(PAGE.format(
+        body='<p>fine</p><table class="regprune-table" style="display:block;overflow:auto;max-width:100%">'
+             f'<tr><th>verdict</th>{"<th>wide column</th>" * 40}</tr></table>'))
+    (html / "book" / "bad.html").write_text(PAGE.format(
+        body='<p>accuracy nan</p><a href="missing.html">gone</a><script>undefined_function()</script>'
+             f'<table><tr>{"<th>wide column</th>" * 40}<th>verdict</th></tr></table>'))
+    found = site_check.check(tmp_path / "_build", widths=("desktop",))
+    problems = {r["page"]: r["problems"] for r in found["pages"]}
+    assert problems["book/good.html"] == []
+    bad = " | ".join(problems["book/bad.html"])
+    for expected in ("script error", "table wider than the column", "verdict column off-screen",
+                     "1 visible 'nan'", "broken internal link: missing.html"):
+        assert expected in bad
+    assert not found["ok"] and (tmp_path / "_build" / "screens" / "book__bad-desktop.png").exists()
+
+
+def test_scripts_added_twice_are_kept_once():
+    from sphinx.builders.html._assets import _JavaScript
+
+    from regprune import sphinx_site
+
+    thebe = "const THEBE_JS_URL = 'x'"
+    scripts = [_JavaScript(None, body=thebe), _JavaScript("a.js"), _JavaScript("", priority=800, body=thebe),
+               _JavaScript("a.js", priority=900), _JavaScript("b.js", **{"async": "async"})]
+    sphinx_site.dedupe_scripts(None, "page", "page.html", {"script_files": scripts}, None)
+    assert [(s.filename, s.attributes) for s in scripts] == [(None, {"body": thebe}), ("a.js", {}),
+                                                             ("b.js", {"async": "async"})]

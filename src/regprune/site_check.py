@@ -28,7 +28,8 @@ WIDTHS = {"desktop": 1280, "phone": 390}
 CHROMIUM = "/usr/bin/chromium"
 SKIP_PAGES = ("genindex.html", "search.html")
 SLACK_PX = 1  # sub-pixel rounding
-VISIBLE_NAN = re.compile(r"(?<![\w.])nan(?![\w(])", re.IGNORECASE)
+# Python's nan in prose or outputs (a "NaN" in a sentence is a word; in a table cell it is counted apart)
+VISIBLE_NAN = re.compile(r"(?<![\w.])nan(?![\w(])")
 
 # Runs in the page: measures against the article (the text column) and reads what a reader reads.
 MEASURE = r"""
@@ -45,14 +46,24 @@ MEASURE = r"""
     return el;
   };
   const beyond = (r) => r.width > 0 && r.right > right + 1;
-  // a table overflows when its own box is wider than the column (the theme's output box then
-  // scrolls the page's content sideways); one that is its own scroll box only scrolls inside
-  const wide = (el) => beyond(el.getBoundingClientRect());
-  const scrolls = (el) => el.scrollWidth > el.clientWidth + 1 && !beyond(el.getBoundingClientRect());
+  // a table overflows when its own box is wider than the column (the theme's output box, which
+  // holds captions and other outputs too, then scrolls sideways as a whole); a table that is its
+  // own scroll box, or sits alone in one (the theme's Markdown table wrapper), only scrolls inside
+  const ownBox = (el) => {
+    for (let e = el; e && e !== article; e = e.parentElement) {
+      if (e !== el && e.children.length > 1) return el;
+      if (['auto', 'scroll'].includes(getComputedStyle(e).overflowX)) return e;
+    }
+    return el;
+  };
+  const wide = (el) => beyond(ownBox(el).getBoundingClientRect());
+  const scrolls = (el) => { const box = ownBox(el); return box.scrollWidth > box.clientWidth + 1 && !beyond(box.getBoundingClientRect()); };
   const clipped = (el) => beyond(clip(el).getBoundingClientRect());
   const name = (el) => {
     const cap = el.querySelector && el.querySelector('caption');
-    return (cap ? cap.innerText : (el.getAttribute('alt') || el.getAttribute('src') || el.tagName)).slice(0, 90);
+    const head = el.querySelector && el.querySelector('th');
+    return (cap ? cap.innerText : head ? 'table headed ' + head.innerText
+            : (el.getAttribute('alt') || el.getAttribute('src') || el.tagName)).slice(0, 90);
   };
   const tables = [...article.querySelectorAll('table')];
   const images = [...article.querySelectorAll('img')];
@@ -60,6 +71,8 @@ MEASURE = r"""
   const texts = [...article.querySelectorAll('.cell_output, p, li, td, th, caption, h1, h2, h3, h4')]
       .filter(el => shown(el) && (el.matches('.cell_output') || !(el.parentElement && el.parentElement.closest('.cell_output, li, td, th'))))
       .map(el => el.innerText);
+  // a table cell reading nan/NaN is a missing value shown raw; in prose only Python's lowercase nan is
+  const cells = [...article.querySelectorAll('td')].filter(shown).map(el => el.innerText.trim());
   const verdicts = tables.filter(t => [...t.querySelectorAll('th')].some(th => th.innerText.trim() === 'verdict'));
   const verdictHidden = verdicts.filter(t => {
     const th = [...t.querySelectorAll('th')].find(h => h.innerText.trim() === 'verdict');
@@ -77,6 +90,8 @@ MEASURE = r"""
     verdict_tables: verdicts.length,
     verdict_hidden: verdictHidden,
     text: texts.join('\n'),
+    nan_cells: cells.filter(t => /^(nan|NaN|<NA>|None)$/.test(t)).length,
+    nan_cells_lower: cells.filter(t => t === 'nan').length,  // also in text: counted once
   };
 }
 """
@@ -169,10 +184,10 @@ def check_page(browser, page_path: Path, html: Path, width: str, screens: Path) 
     report.problems += [f"verdict column off-screen: {t!r}" for t in seen["verdict_hidden"]] if width == "desktop" else []
     if seen["page_overflow_px"] > SLACK_PX:
         report.problems.append(f"page scrolls sideways by {seen['page_overflow_px']} px")
-    nans = VISIBLE_NAN.findall(seen["text"])
-    report.nan_cells = len(nans)
+    nans = seen["nan_cells"] + len(VISIBLE_NAN.findall(seen["text"])) - seen["nan_cells_lower"]
+    report.nan_cells = nans
     if nans:
-        report.problems.append(f"{len(nans)} visible 'nan'")
+        report.problems.append(f"{nans} visible 'nan'")
     if "Traceback (most recent call last)" in seen["text"]:
         report.problems.append("visible traceback")
     return report

@@ -16,7 +16,7 @@ STATIC = Path(__file__).with_name("site_static")
 
 def _script_key(script) -> tuple:
     attributes = getattr(script, "attributes", {}) or {}
-    return (str(getattr(script, "filename", script)), tuple(sorted(attributes.items())))
+    return (str(getattr(script, "filename", script) or ""), tuple(sorted(attributes.items())))  # None and "" alike
 
 
 def dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
