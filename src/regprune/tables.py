@@ -34,7 +34,8 @@ MEAN_STD = (("_mean", "_std"), (" mean", " std"))
 # own scrolling box, never wider than its column.
 TABLE_STYLES = [
     {"selector": "", "props": "display: block; max-width: 100%; overflow: auto; border-collapse: collapse;"},
-    {"selector": "caption", "props": "caption-side: top; text-align: left; white-space: normal;"},
+    # a block caption takes the box's visible width, not the width of the columns scrolled past
+    {"selector": "caption", "props": "display: block; text-align: left; white-space: normal;"},
     {"selector": "th, td", "props": "padding: 0.2em 0.6em; white-space: nowrap; vertical-align: top;"},
     {"selector": "td.long-text", "props": "white-space: normal; min-width: 14em; max-width: 26em;"},
     {"selector": "th.col_heading", "props": "white-space: normal; min-width: 4em; max-width: 12em;"},
@@ -43,7 +44,8 @@ LONG_STYLES = [
     {"selector": "", "props": "max-height: 36em;"},
     {"selector": "thead th", "props": "position: sticky; top: 0; background: var(--pst-color-background, white);"},
 ]
-VERDICT_COLORS = {"supported": "#1b7837", "contradicted": "#b2182b"}
+VERDICT_COLORS = {"supported": "#1b7837", "reproduced": "#1b7837", "contradicted": "#b2182b",
+                  "not reproduced": "#b2182b"}
 
 
 def missing(x: Any) -> bool:
