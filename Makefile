@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 PROFILE ?= cpu
 
-.PHONY: install test book check-site bench notebooks clean
+.PHONY: install test book bench notebooks clean
 .PHONY: bench-reparam bench-latency bench-regeneration
 
 $(STAMP): requirements.txt pyproject.toml
@@ -25,6 +25,7 @@ book: $(STAMP)
 # The built book in a real browser (Debian's chromium: apt-get install -y chromium), desktop and
 # phone width: fails on overflowing tables or figures, console errors, broken links, visible nan or
 # tracebacks, stray outputs; screenshots in _build/screens/. Builds nothing: run `make book` first.
+.PHONY: check-site
 check-site: $(STAMP)
 	$(PY) -m regprune.site_check --build _build --json _build/check-site.json
 
