@@ -22,6 +22,13 @@ test: $(STAMP)
 book: $(STAMP)
 	$(VENV)/bin/regprune book --profile $(PROFILE)
 
+# The built book in a real browser (Debian's chromium: apt-get install -y chromium), desktop and
+# phone width: fails on overflowing tables or figures, console errors, broken links, visible nan or
+# tracebacks, stray outputs; screenshots in _build/screens/. Builds nothing: run `make book` first.
+.PHONY: check-site
+check-site: $(STAMP)
+	$(PY) -m regprune.site_check --build _build --json _build/check-site.json
+
 notebooks: $(STAMP)
 	$(VENV)/bin/regprune sync-notebooks
 

@@ -10,7 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from regprune import book, chapters, results
+from regprune import book, chapters, results, stray_outputs
 
 from conftest import REPO
 
@@ -80,6 +80,11 @@ for _chapter, _ids in {
     SMOKE_VERDICTS[_chapter] = [("claims", i, ("not resolved", "not yet measured")) for i in _ids]
 
 
+# Stray outputs of figure cells that issue 33's figure work (another branch) rewrites: named here so
+# that any other stray output fails now; delete an entry when its figure cell is fixed.
+HANDED_OVER = {"weight_compander": ("shown again",), "switcher_network_cifar": ("an empty figure",)}
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("book")
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -90,6 +95,8 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     assert not [o for o in outputs if o.output_type == "error"]
     assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs), "no figure"
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
+    stray = [p for p in stray_outputs.problems(out) if not any(h in p for h in HANDED_OVER.get(name, ()))]
+    assert not stray, f"{name}: stray outputs a reader would see: {stray}"
     results_dir = smoke_params(build_dir)["results_dir"]
     for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile
         claims = pd.read_csv(build_dir / "tables" / name / f"{table}.csv").set_index("claim")
@@ -112,7 +119,9 @@ def test_book_builds_with_warnings_as_errors(build_dir):
     assert "Regularization, pruning and sparsity" in (index / "book" / "intro.html").read_text()
     page = (index / "notebooks" / "quickstart.html").read_text()
     assert "LeNet-300-100" in page and "<img" in page
-    assert "colab.research.google.com" in page  # the launch button
+    # the launch button exists exactly when the repository URL is set (unset: left out, not broken)
+    assert ("colab.research.google.com" in page) == bool(book.repository_url(REPO))
+    assert "{{ " not in (index / "book" / "intro.html").read_text()  # every computed field filled in
     assert (build_dir / "tables" / "quickstart" / "accuracy_per_seed.csv").exists()
     assert (index / "notebooks" / "benchmarks.html").exists()
 

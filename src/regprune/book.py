@@ -127,17 +127,44 @@ def run(
             progress_bar=False,
             kernel_name="python3",
         )
+    hide_parameters(out)
     return out
 
 
+# Jupyter Book 1.x tags: the defaults cell is left out of the page, the values this build ran
+# with (papermill's injected cell) are one click away, folded.
+PARAMETER_CELL_TAGS = {"parameters": "remove-cell", "injected-parameters": "hide-input"}
+
+
+def hide_parameters(path: Path) -> None:
+    """Tag an executed notebook's parameter cells so the book does not show their code."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        for tag, hide in PARAMETER_CELL_TAGS.items():
+            if tag in tags and hide not in tags:
+                tags.append(hide)
+    nbformat.write(nb, path)
+
+
 def stage(build_dir: str | Path | None = None, root: Path | None = None) -> Path:
-    """Copy the book's configuration and pages (not the notebooks) into the staging folder."""
+    """Copy the book's configuration (:func:`site_config`) and pages (not the notebooks) into the
+    staging folder, the pages' ``{{ name }}`` fields filled in (:func:`page_fields`)."""
     root = root or paths.repo_root()
-    dest = paths.build_root(build_dir).resolve() / STAGE
+    build = paths.build_root(build_dir).resolve()
+    dest = build / STAGE
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy2(root / name, dest / name)
+    (dest / "_config.yml").write_text(yaml.safe_dump(site_config(root), sort_keys=False))
+    shutil.copy2(root / "_toc.yml", dest / "_toc.yml")
     shutil.copytree(root / "book", dest / "book", dirs_exist_ok=True)
+    fields = page_fields(build, root)
+    for page in (dest / "book").rglob("*.md"):
+        text = page.read_text()
+        for name, value in fields.items():
+            text = text.replace("{{ " + name + " }}", value)
+        page.write_text(text)
     return dest
 
 
@@ -165,6 +192,7 @@ def build(
     for name in execution_order(names) if execute else []:
         print(f"executing notebooks/{name}.ipynb (profile {profile})", flush=True)
         run(name, profile=profile, params=params, build_dir=build, root=root)
+    stage(build, root)  # again: the landing page's headline reads the scorecard the notebooks saved
     # jupyter-book writes <path-output>/_build/html; aim it so that lands on <build>/html.
     out = build.parent if build.name == "_build" else build / ".jupyter-book"
     jb = Path(sys.executable).with_name("jupyter-book")
@@ -176,16 +204,68 @@ def build(
     return index
 
 
-# --- the Colab install cell, generated from _config.yml so the URL lives in one place ----
+# --- the repository URL, set once in _config.yml: launch buttons, pages, the Colab install cell ----
 
 
 def repository_url(root: Path | None = None) -> str:
+    """``repository.url`` of ``_config.yml``; "" while it is unset (the book is not published)."""
     root = root or paths.repo_root()
-    return yaml.safe_load((root / "_config.yml").read_text())["repository"]["url"]
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    return str((config.get("repository") or {}).get("url") or "").strip()
+
+
+def site_config(root: Path | None = None) -> dict[str, Any]:
+    """``_config.yml`` as the build reads it: with ``repository.url`` unset, no launch or repository
+    buttons (they would point nowhere), rather than broken ones."""
+    root = root or paths.repo_root()
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    if not repository_url(root):
+        config.pop("repository", None)
+        config.pop("launch_buttons", None)
+        html = config.setdefault("html", {})
+        for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+            html[button] = False
+    return config
+
+
+def page_fields(build: Path, root: Path | None = None) -> dict[str, str]:
+    """What the book's pages show that is computed, never typed: ``{{ clone }}`` (how to get the
+    code), ``{{ colab }}`` (how to open a chapter on Colab) and ``{{ scorecard_headline }}`` (the
+    scorecard's verdict counts, from the table the comparison chapter saved in this build)."""
+    url = repository_url(root)
+    clone = f"git clone {url} regprune && cd regprune" if url else "cd regprune  # your copy of the repository"
+    colab = ("open a chapter with the rocket button at the top of its page and choose Colab. "
+             if url else "upload a chapter's notebook (the launch buttons appear once the book is published with "
+             "its repository's URL, `repository.url` in `_config.yml`). ")
+    return {"clone": clone, "colab": colab, "scorecard_headline": scorecard_headline(build)}
+
+
+def scorecard_headline(build: Path) -> str:
+    """One sentence of verdict counts from ``<build>/tables/comparison/scorecard.csv``, with a link to
+    the scorecard; a placeholder sentence before the comparison chapter has run."""
+    import pandas as pd
+
+    from . import scorecard
+
+    path = build / "tables" / "comparison" / "scorecard.csv"
+    if not path.is_file():
+        return "The scorecard of every claim is computed when the book is built (`make book`)."
+    tally = scorecard.counts(pd.read_csv(path, keep_default_na=False))
+    parts = ", ".join(f"**{n}** {verdict}" for verdict, n in tally.items())
+    return (f"Of the {int(tally.sum())} claims of the five papers, {parts} "
+            "(the {doc}`scorecard <../notebooks/comparison>`, computed in this build).")
 
 
 def install_cell_source(root: Path | None = None) -> str:
     url = repository_url(root)
+    if not url:
+        return (
+            "# On Colab, regprune must be installed from a copy of its repository (pip install -e <copy>).\n"
+            "# Generated from _config.yml by `regprune sync-notebooks`; set repository.url there.\n"
+            "import importlib.util, sys\n"
+            "if importlib.util.find_spec('regprune') is None and 'google.colab' in sys.modules:\n"
+            "    raise SystemExit('regprune is not installed: pip install -e <a copy of its repository>')"
+        )
     return (
         "# On Colab, install regprune (and fetch its stored results) when it is not importable.\n"
         "# Generated from _config.yml by `regprune sync-notebooks`; edit it there.\n"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from . import paths
+from . import paths, tables
 
 
 PAPER_NUMBERS = Path(__file__).with_name("paper_data") / "paper_numbers.csv"
@@ -64,13 +64,12 @@ def show_table(
     profile: str,
     data: str,
     tables_dir: str | Path | None = None,
-    precision: int = 4,
+    precision: int = 2,
 ):
-    """Save ``df`` as CSV and return a captioned view of it for the notebook to display."""
+    """Save ``df`` as CSV (raw values) and return the book's formatted view of it
+    (:func:`regprune.tables.render`) for the notebook to display."""
     save_table(df, name, notebook, tables_dir)
-    return df.style.hide(axis="index").format(precision=precision, thousands=",").set_caption(
-        caption(title, profile, data)
-    )
+    return tables.render(df, caption(title, profile, data), precision=precision)
 
 
 def seed_summary(df: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
