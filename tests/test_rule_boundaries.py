@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.stats  # noqa: F401  (rule imports it lazily; loaded here once for `make mutate`'s forked workers)
 
 from regprune.claims import rule as R
 
@@ -122,8 +123,10 @@ def test_bound_at_its_edge(low, high, side, expected):
     dict(shape="bound", side="higher", paper=-100.0),
 ])
 def test_one_seed_resolves_nothing_in_any_shape(kwargs):
-    e = R.judge(R.t_interval([1.0]), **kwargs)
-    assert e.verdict == R.NOT_RESOLVED and e.n == 1 and "one seed" in e.reason
+    e = R.judge(R.t_interval([1.5]), **kwargs)
+    assert e.verdict == R.NOT_RESOLVED and (e.n, e.mean, e.low, e.high) == (1, 1.5, -math.inf, math.inf)
+    assert e.reason == "one seed: no interval (1.5)"
+    assert R.judge(R.t_interval([1.5]), unit="pp", **kwargs).reason == "one seed: no interval (1.5 pp)"
 
 
 def test_two_seeds_already_resolve():
@@ -143,7 +146,24 @@ def test_reason_names_interval_seeds_and_paper():
     assert R.judge((2, 0.5, 0.1, 0.9), shape="direction", side="higher").reason.endswith(": higher than the baseline")
     assert R.judge((2, -0.5, -0.9, -0.1), shape="direction", side="higher").reason.endswith(
         ": not higher than the baseline")
-    assert R.judge((2, 1.0, 0.5, 1.5), shape="bound", side="lower", paper=2.0).reason.endswith(": at most 2")
+    assert R.judge((2, 1.0, 0.5, 1.5), shape="bound", side="lower", paper=2.0).reason == (
+        "95% interval [0.5, 1.5] over 2 seeds: at most 2")
+    assert R.judge((3, 1.0, 0.5, 1.5), shape="bound", side="higher", paper=2.0).reason == (
+        "95% interval [0.5, 1.5] over 3 seeds: not at least 2")
+    assert R.judge((2, 2.0, 1.5, 2.5), shape="bound", side="higher", paper=2.0).reason == (
+        "95% interval [1.5, 2.5] over 2 seeds contains the bound 2")
+    assert R.judge((2, 0.0, -1.0, 1.0), shape="direction", side="lower").reason == (
+        "95% interval [-1, 1] over 2 seeds contains 0: a difference at noise level")
+    assert R.judge((2, 0.0, -1.0, 1.0), shape="value", paper=0.0, tolerance=0.5).reason == (
+        "95% interval [-1, 1] over 2 seeds overlaps the edge of 0 ± 0.5")
+    assert R.judge((2, 1.0, 0.6, 1.4), shape="direction", side="higher", paper=1.0, tolerance=0.5).reason == (
+        "95% interval [0.6, 1.4] over 2 seeds: higher than the baseline, inside the paper's +1 ± 0.5")
+    assert R.judge((2, 3.0, 2.0, 4.0), shape="direction", side="higher", paper=1.0, tolerance=0.5).reason == (
+        "95% interval [2, 4] over 2 seeds: outside the paper's +1 ± 0.5")
+    assert R.judge((2, -3.0, -4.0, -2.0), shape="direction", side="higher", paper=1.0, tolerance=0.5).reason == (
+        "95% interval [-4, -2] over 2 seeds: not higher than the baseline")
+    assert R.judge((2, 0.5, 0.0, 1.0), shape="direction", side="higher", paper=1.0, tolerance=0.5).reason == (
+        "95% interval [0, 1] over 2 seeds: the sign or size is within noise")
 
 
 # ---------------------------------------------------------------- argument checks
@@ -190,12 +210,12 @@ def test_paired_interval_is_the_t_interval_of_the_differences():
     assert R.paired_interval({0: 1.0, 1: 1.0}, {0: 0.0, 1: 0.0})[1] == -1.0
 
 
-@pytest.mark.parametrize("values, match", [([], "no values"), ([[1.0, 2.0]], "one number per seed"),
-                                           ([1.0, math.inf], "non-finite")])
-def test_intervals_reject_bad_input(values, match):
-    with pytest.raises(ValueError, match=match):
+@pytest.mark.parametrize("values, match", [([], ": no values"), ([[1.0, 2.0]], ": expected one number per seed"),
+                                           ([1.0, math.inf], r": non-finite values \[inf\]")])
+def test_intervals_reject_bad_input_naming_the_function(values, match):
+    with pytest.raises(ValueError, match="^t_interval" + match):
         R.t_interval(values)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match="^bootstrap_interval" + match):
         R.bootstrap_interval(values)
 
 
@@ -232,7 +252,26 @@ def test_combine_more_cases(subs, expected):
 
 
 def test_combine_rejects_nothing_and_unknown_verdicts():
-    with pytest.raises(ValueError, match="no sub-claims"):
+    with pytest.raises(ValueError, match="^combine: no sub-claims$"):
         R.combine({})
-    with pytest.raises(ValueError, match="sub-claim 'b': verdict 'maybe'"):
+    allowed = "['reproduced', 'not reproduced', 'not resolved', 'awaits GPU run', 'data unavailable']"
+    with pytest.raises(ValueError) as err:
         R.combine({"a": R.REPRODUCED, "b": "maybe"})
+    assert str(err.value) == f"sub-claim 'b': verdict 'maybe' is not allowed; choose one of: {allowed}"
+
+
+def test_bad_shape_and_side_list_the_allowed_values():
+    with pytest.raises(ValueError, match="^shape='mean' is not allowed; choose one of: value, direction, bound$"):
+        R.judge(iv(0.0, 1.0), shape="mean")
+    with pytest.raises(ValueError, match="^side='up' is not allowed for shape 'bound'; choose one of: higher, lower$"):
+        R.judge(iv(0.0, 1.0), shape="bound", side="up", paper=1.0)
+    with pytest.raises(ValueError, match="^shape 'bound' needs the paper's value$"):
+        R.judge(iv(0.0, 1.0), shape="bound", side="lower")
+
+
+def test_bootstrap_defaults_are_ten_thousand_resamples_from_seed_zero():
+    x = [1.0, 2.5, 4.25, 8.0, 16.5, 3.1]  # the mean of a resample: fine-grained quantiles, sensitive to both
+    same = R.bootstrap_interval(x, np.mean)
+    assert same == R.bootstrap_interval(x, np.mean, confidence=0.95, resamples=10_000, seed=0)
+    assert same != R.bootstrap_interval(x, np.mean, resamples=100)
+    assert same != R.bootstrap_interval(x, np.mean, seed=1)
