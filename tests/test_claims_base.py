@@ -114,3 +114,16 @@ def test_claim_rows_one_per_part_measured_or_not():
     assert unmeasured["verdict"] == UNMEASURED and unmeasured["n"] == 0
     assert (unmeasured["paper"], unmeasured["tolerance"]) == (91.6, 0.5)
     assert unmeasured["reason"] == "no stored run yet"
+
+
+def test_rows_and_caveats_read_the_records_and_keep_the_papers_numbers():
+    """The frame is built from the records given (one dict per seed and method here)."""
+    records = FRAME.to_dict("records")
+    part = Part("p", paired("m", "a", "b", "x"), "direction", side="higher", paper=-11.0, tolerance=1.0,
+                caveat="stated first")  # +11 is above 0, but far outside -11 ± 1: not reproduced, then caveated
+    c = Claim("c", "000", "Table 1", "text", "grid", "scope", (part,), frame=pd.DataFrame)
+    row = c.rows(records).iloc[0]
+    assert row["verdict"] == rule.NOT_RESOLVED and row["n"] == 3
+    assert (row["paper"], row["tolerance"]) == (-11.0, 1.0)
+    assert row["reason"].endswith("outside the paper's -11 ± 1; stated first")
+    assert c.rows([]).iloc[0]["verdict"] == UNMEASURED
