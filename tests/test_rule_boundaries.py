@@ -275,3 +275,43 @@ def test_bootstrap_defaults_are_ten_thousand_resamples_from_seed_zero():
     assert same == R.bootstrap_interval(x, np.mean, confidence=0.95, resamples=10_000, seed=0)
     assert same != R.bootstrap_interval(x, np.mean, resamples=100)
     assert same != R.bootstrap_interval(x, np.mean, seed=1)
+
+
+# ---------------------------------------------------------------- every branch keeps the numbers it rests on
+
+BRANCHES = [  # (interval, settings): one case per return statement of judge
+    ((1, 5.0, -math.inf, math.inf), dict(shape="value", paper=5.0, tolerance=1.0)),
+    ((3, 5.0, 4.5, 5.5), dict(shape="value", paper=5.0, tolerance=1.0)),
+    ((3, 9.0, 8.5, 9.5), dict(shape="value", paper=5.0, tolerance=1.0)),
+    ((3, 5.5, 4.5, 6.5), dict(shape="value", paper=5.0, tolerance=1.0)),
+    ((3, 6.0, 5.5, 6.5), dict(shape="bound", side="higher", paper=5.0, tolerance=0.25)),
+    ((3, 4.0, 3.5, 4.5), dict(shape="bound", side="higher", paper=5.0, tolerance=0.25)),
+    ((3, 5.0, 4.5, 5.5), dict(shape="bound", side="lower", paper=5.0, tolerance=0.25)),
+    ((3, 4.0, 3.5, 4.5), dict(shape="bound", side="lower", paper=5.0, tolerance=0.25)),
+    ((3, 6.0, 5.5, 6.5), dict(shape="bound", side="lower", paper=5.0, tolerance=0.25)),
+    ((3, 1.0, 0.75, 1.25), dict(shape="direction", side="higher", paper=1.0, tolerance=0.5)),
+    ((3, -1.0, -1.5, -0.5), dict(shape="direction", side="higher", paper=1.0, tolerance=0.5)),
+    ((3, 0.5, 0.25, 1.75), dict(shape="direction", side="higher", paper=1.0, tolerance=0.5)),
+    ((3, 1.0, 0.5, 1.5), dict(shape="direction", side="lower")),
+    ((3, -1.0, -1.5, -0.5), dict(shape="direction", side="lower")),
+    ((3, 0.0, -0.5, 0.5), dict(shape="direction", side="lower")),
+]
+
+
+@pytest.mark.parametrize("interval, settings", BRANCHES)
+def test_every_verdict_carries_n_mean_interval_paper_and_tolerance(interval, settings):
+    e = R.judge(interval, **settings)
+    assert (e.n, e.mean, e.low, e.high) == interval
+    assert (e.paper, e.tolerance) == (settings.get("paper"), settings.get("tolerance"))
+    assert e.reason and e.verdict in R.VERDICTS
+
+
+def test_branches_cover_every_verdict_of_every_shape():
+    seen = {(s["shape"], R.judge(i, **s).verdict) for i, s in BRANCHES}
+    assert seen == {(shape, v) for shape in R.SHAPES for v in (R.REPRODUCED, R.NOT_REPRODUCED, R.NOT_RESOLVED)}
+
+
+def test_paired_interval_at_another_confidence():
+    """Differences 1, 2, 3 at 90%: 2 ± 2.920 / sqrt(3)."""
+    _, _, low, high = R.paired_interval({0: 0.0, 1: 0.0, 2: 0.0}, {0: 1.0, 1: 2.0, 2: 3.0}, confidence=0.90)
+    assert (low, high) == pytest.approx((2 - 2.920 / math.sqrt(3), 2 + 2.920 / math.sqrt(3)), abs=1e-3)
