@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 
 import pytest
 
@@ -145,3 +146,17 @@ def test_frames_flatten_configs_counts_and_histories():
     hist = results.history_frame([r])
     assert list(hist["epoch"]) == [1, 2] and list(hist["seed"]) == [3, 3] and list(hist["config.a.y"]) == [1.5, 1.5]
     assert list(results.history_frame([{k: v for k, v in r.items() if k != "seed"}])["seed"]) == [0, 0]
+
+
+def test_a_bad_record_in_a_url_store_is_moved_aside_with_the_time_in_its_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGPRUNE_CHECKPOINTS", str(tmp_path / "checkpoints"))
+    root = f"memory://regprune-aside-{tmp_path.name}"
+    store = results.ResultStore(root, repair=True)
+    path = store.save(record())
+    store._fs.pipe_file(store._location(path), b"{truncated")
+    moved = rf"^bad record {re.escape(path)} moved aside to {re.escape(path)}\.bad-\d{{8}}T\d{{6}}Z$"
+    with pytest.warns(UserWarning, match=moved):
+        assert store.load(CFG) is None
+    [aside] = store._fs.glob(store._location(path) + ".bad-*")
+    assert re.fullmatch(r".*\.json\.bad-\d{8}T\d{6}Z", aside) and store._fs.cat_file(aside) == b"{truncated"
+    assert not store._fs.exists(store._location(path))
