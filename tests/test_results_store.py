@@ -160,3 +160,10 @@ def test_a_bad_record_in_a_url_store_is_moved_aside_with_the_time_in_its_name(tm
     [aside] = store._fs.glob(store._location(path) + ".bad-*")
     assert re.fullmatch(r".*\.json\.bad-\d{8}T\d{6}Z", aside) and store._fs.cat_file(aside) == b"{truncated"
     assert not store._fs.exists(store._location(path))
+
+
+def test_a_url_store_takes_a_second_record_into_an_existing_folder():
+    store = results.ResultStore(f"memory://regprune-two-{os.getpid()}")
+    for seed in (0, 1):
+        store.save(record({**CFG, "seed": seed}))
+    assert sorted(r["config"]["seed"] for r in store.records()) == [0, 1]
