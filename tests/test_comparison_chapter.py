@@ -9,6 +9,7 @@ import torch
 
 from regprune import chapters, counting, experiment, models, pruning, sweeps
 from regprune.chapters import comparison
+from regprune.layers import weight_layers
 
 
 def test_one_budget_every_method_and_sfp_only_where_there_are_convolutions():
@@ -72,14 +73,31 @@ def test_the_switcher_keeps_its_chapters_step_under_this_budgets_momentum():
                                     if c["model"]["name"] == "lenet5"}
 
 
+# LeNet-5-Caffe on 28x28, by hand: conv1 5x5 -> 24x24, pool -> 12x12, conv2 5x5 -> 8x8, pool -> 4x4 (800 features)
+LENET5_POSITIONS = {"features.conv1": 24 * 24, "features.conv2": 8 * 8, "classifier.fc1": 1, "classifier.fc2": 1}
+LENET5_WEIGHTS = 20 * 25 + 50 * 20 * 25 + 800 * 500 + 500 * 10
+LENET5_MACS = 20 * 1 * 25 * 576 + 50 * 20 * 25 * 64 + 800 * 500 + 500 * 10  # 288,000 + 1,600,000 + 400,000 + 5,000
+
+
 def test_threshold_sweep_counts_sparse_macs():
+    """Oracle: a nonzero weight costs one MAC per output position it slides over (positions by hand)."""
     torch.manual_seed(0)
     model = models.build("lenet5").eval()
     sweep = pruning.threshold_sweep(model, lambda m: {"val_acc": 0.5}, 5, input_shape=(1, 28, 28))
-    assert sweep["dense"]["macs_nonzero"] == counting.count_macs(model, (1, 28, 28))["nonzero"]
+    assert LENET5_MACS == 2_293_000 and LENET5_WEIGHTS + 20 + 50 + 500 + 10 == 431_080  # the paper's count
+    assert sweep["dense"]["macs_nonzero"] == LENET5_MACS  # a fresh network has no zero weight
+    assert counting.count_macs(model, (1, 28, 28))["total"] == LENET5_MACS
+
+    def by_hand(net):
+        return sum(int(torch.count_nonzero(layer.weight)) * LENET5_POSITIONS[name]
+                   for name, layer in weight_layers(net).items())
+
     for row in sweep["steps"]:
         pruned = pruning.prune_at_step(model, row["step"], 5)
-        assert row["macs_nonzero"] == counting.count_macs(pruned, (1, 28, 28))["nonzero"]
+        assert row["macs_nonzero"] == by_hand(pruned)
+        kept = sum(int(torch.count_nonzero(layer.weight)) for layer in weight_layers(pruned).values())
+        assert (row["nonzero_before"], row["nonzero_after"]) == (LENET5_WEIGHTS, kept)
+        assert row["compression"] == pytest.approx(LENET5_WEIGHTS / kept)
     assert sweep["steps"][-1]["macs_nonzero"] < sweep["dense"]["macs_nonzero"]
 
 

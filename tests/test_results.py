@@ -1,9 +1,5 @@
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -75,39 +71,9 @@ def test_frames(tmp_path):
     assert len(hist) == 4 and set(hist["epoch"]) == {1, 2}
 
 
-KILL_SCRIPT = """
-import sys
-from regprune import results
-sys.path.insert(0, {tests!r})
-from conftest import smoke_config
-cfg = smoke_config(epochs=12, batch_size=16)
-cfg["data"]["n_train"] = 2048
-results.run_or_load(cfg, results_dir={root!r}, device="cpu", progress="none")
-"""
-
-
-def test_killed_run_resumes_to_the_same_result(tmp_path):
-    """SIGKILL a training process after its first checkpoint, rerun, compare with one clean run."""
-    cfg = smoke_config(epochs=12, batch_size=16)
-    cfg["data"]["n_train"] = 2048
-    killed, clean = tmp_path / "killed", tmp_path / "clean"
-    script = KILL_SCRIPT.format(tests=str(REPO / "tests"), root=str(killed))
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env)
-    ckpt = results.ResultStore(killed).checkpoint_path(cfg)
-    deadline = time.time() + 120
-    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert ckpt.exists() and results.ResultStore(killed).load(cfg) is None
-    resumed = results.run_or_load(cfg, results_dir=killed, device="cpu")
-    assert not ckpt.exists()  # removed once the result is stored
-    reference = results.run_or_load(cfg, results_dir=clean, device="cpu")
-    strip = lambda h: [{k: v for k, v in r.items() if k != "time"} for r in h]  # noqa: E731
-    assert strip(resumed["history"]) == strip(reference["history"])
-    assert resumed["metrics"]["test_acc"] == reference["metrics"]["test_acc"]
+# A run killed mid-training and resumed: tests/test_faults.py kills the training process at exact
+# steps (through a hook, never by racing a timer) and compares the resumed record with an
+# uninterrupted one.
 
 
 def test_book_renders_from_committed_cpu_results():

@@ -37,11 +37,15 @@ def without_timing(record):
 
 
 @pytest.fixture(scope="module")
-def ray_session():
+def ray_session(tmp_path_factory):
+    """A local Ray instance. It and this process keep the checkpoints of a URL store (else under
+    ~/.cache/regprune) in a temp folder; set before ``ray.init``, as Ray's workers take its environment."""
     ray = pytest.importorskip("ray", reason="Ray is not installed (pip install regprune[ray]); the Ray backend is untested")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REGPRUNE_CHECKPOINTS", str(tmp_path_factory.mktemp("ray-checkpoints")))
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        yield ray
+        ray.shutdown()
 
 
 
@@ -75,7 +79,7 @@ def test_unknown_chapter_and_missing_ray_are_named(tmp_path, capsys, monkeypatch
 
 def test_ray_sweep_stores_what_the_local_sweep_stores(ray_session, one_thread, tmp_path):
     """8 smoke runs on each backend; the Ray side writes to a store given as a URL."""
-    local_dir, ray_url = tmp_path / "local", (tmp_path / "ray").as_uri()
+    local_dir, ray_url = tmp_path / "local", (tmp_path / "ray").as_uri()  # a URL: checkpoints per ray_session
     kwargs = dict(label="quickstart (smoke)", device="cpu", progress="none", report=lambda line: None)
     local = runner.sweep(smoke_grid, backend="local", results_dir=local_dir, **kwargs)
     lines = []
@@ -128,20 +132,48 @@ def _session(process):
         return None
 
 
+# The sweep's driver, killed at an exact point: right after it has taken its second finished run
+# from Ray, it SIGKILLs every process of its session (Ray's and the workers'), itself last.
+KILL_AFTER_TWO = """
+import os, signal, sys
+import psutil
+from regprune import cli, ray_backend
+
+real = ray_backend.RayBackend.__call__
+def call(self, configs, run_kwargs):
+    for taken, outcome in enumerate(real(self, configs, run_kwargs), 1):
+        yield outcome
+        if taken == 2:
+            sid = os.getsid(0)
+            for p in psutil.process_iter():
+                try:
+                    if p.pid != os.getpid() and os.getsid(p.pid) == sid:
+                        p.kill()
+                except (psutil.Error, OSError):
+                    pass
+            os.kill(os.getpid(), signal.SIGKILL)
+ray_backend.RayBackend.__call__ = call
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
 @pytest.mark.slow
 def test_killed_ray_sweep_restarts_with_only_the_missing_runs(tmp_path):
     pytest.importorskip("ray", reason="Ray is not installed (pip install regprune[ray]); the Ray backend is untested")
-    cmd = [sys.executable, "-m", "regprune", "sweep", "quickstart", "--profile", "smoke", "--seeds", *map(str, SEEDS),
-           "--backend", "ray", "--address", "local", "--device", "cpu", "--results-dir", str(tmp_path)]
+    args = ["sweep", "quickstart", "--profile", "smoke", "--seeds", *map(str, SEEDS),
+            "--backend", "ray", "--address", "local", "--device", "cpu", "--results-dir", str(tmp_path)]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "REGPRUNE_PROGRESS": "none"}
     stored = lambda: sorted((tmp_path / "quickstart" / "smoke").glob("*.json"))  # noqa: E731
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while len(stored()) < 2 and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the sweep ended before it could be killed"
-    _kill_session(proc.pid)
-    proc.wait()
+    log = tmp_path / "killed-driver.log"  # a file, not a pipe that Ray's processes would hold open
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-c", KILL_AFTER_TWO, *args], env=env, start_new_session=True,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        proc.wait(timeout=600)
+    finally:
+        _kill_session(proc.pid)  # nothing should be left; never leave a Ray process behind a failed test
+    assert proc.returncode == -signal.SIGKILL, log.read_text()[-2000:]
+    cmd = [sys.executable, "-m", "regprune", *args]
     before = {p.name: p.read_bytes() for p in stored()}
     n = len(before)
     assert 2 <= n < len(SEEDS)
