@@ -88,7 +88,10 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs), "no figure"
+    images = [o.data.get("image/png") or o.data.get("image/svg+xml") for o in outputs if o.output_type == "display_data"]
+    images = [i for i in images if i]
+    assert images, "no figure"
+    assert len(images) == len(set(images)), "a figure shown twice (figures.show closes what it shows)"
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
     results_dir = smoke_params(build_dir)["results_dir"]
     for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile
