@@ -433,9 +433,10 @@ def pareto(points: pd.DataFrame, *, x: str, panel: str, hue: str, labels: dict[s
                 ax.errorbar(group[x], group[y], yerr=group.get(f"{y}_std"), fmt=looks[name]["marker"], ms=5,
                             color=looks[name]["color"], elinewidth=0.8, alpha=0.9, label=labels.get(name, str(name)),
                             zorder=2)
-            ax.step(front[x], front[y], where="post", color="black", lw=1.2, label="Pareto front", zorder=3)
+            ax.step(front[x], front[y], where="post", color="black", lw=1.2, marker="", label="Pareto front", zorder=3)
             ax.set(xscale="log", yscale="log", xlabel=AXES.get(x, x) + " (log scale)",
                    ylabel="test error (%, log scale)", title=labels.get(value, str(value)))
+            log_labels(ax.xaxis, 1000, "K")
             log_labels(ax.yaxis)
             legend_right(ax, fontsize=10)
         fig.set_size_inches(WIDTH, 3.6 * len(axes) + 0.3)
@@ -613,7 +614,7 @@ def latency(compact: pd.DataFrame) -> Figure:
             lim = [0, max(60, part["FLOP decrease, paper rule (%)"].max() + 5)]
             ax.plot(lim, lim, ":", color="0.5", marker="", label="time falls as FLOPs")
             ax.axhline(0, color="black", lw=0.6)
-            ax.set(xlabel="FLOP decrease, paper's rule (%)", ylabel="measured time decrease (%)", title=f"batch {batch}")
+            ax.set(xlabel="FLOP decrease (%, paper's rule)", ylabel="time decrease (%)", title=f"batch {batch}")
         ylabel_first_column(axes)
         legend_below(fig)
     return fig
