@@ -42,10 +42,11 @@ AXES = {"nonzero_weights": "nonzero weights", "macs": "MACs per example (nonzero
 
 
 def palette(n: int = 10) -> list:
-    """Seaborn's colour-blind-safe palette (10 colours, then repeating)."""
+    """Seaborn's colour-blind-safe palette without its grey (grey is :data:`OTHER`, context): 9 colours, then repeating."""
     import seaborn as sns
 
-    return sns.color_palette("colorblind", max(n, 1))
+    colors = [c for i, c in enumerate(sns.color_palette("colorblind", 10)) if i != 7]
+    return [colors[i % len(colors)] for i in range(max(n, 1))]
 
 
 def _rc() -> dict[str, Any]:
@@ -206,7 +207,11 @@ def log_labels(ax_axis, divisor: float = 1.0, suffix: str = "") -> None:
         lo, hi = sorted(ax_axis.get_view_interval())
         mantissas = (1,) if lo > 0 and hi / lo > 300 else (1, 2, 5)
         mantissa = value / 10 ** math.floor(math.log10(value))
-        return f"{value / divisor:g}{suffix}" if any(abs(mantissa - m) < 1e-6 for m in mantissas) else ""
+        if not any(abs(mantissa - m) < 1e-6 for m in mantissas):
+            return ""
+        if suffix == "K" and value >= 1e6:  # 1M, not 1000K
+            return f"{value / 1e6:g}M"
+        return f"{value / divisor:g}{suffix}"
 
     ax_axis.set_major_formatter(FuncFormatter(label))
     ax_axis.set_minor_formatter(FuncFormatter(label))
