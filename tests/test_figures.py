@@ -129,7 +129,7 @@ def test_show_saves_svg_or_2x_png_and_prints_the_caption(tmp_path, monkeypatch):
     path = figures.show(fig, "the caption. Profile: cpu", name="curves", notebook="nb", figures_dir=tmp_path)
     assert path == tmp_path / "nb" / "curves.png" and path.read_bytes()[:4] == b"\x89PNG"
     image, caption = shown
-    assert image.width == width_px  # displayed at layout size: the PNG holds twice as many pixels
+    assert image.width == width_px and image.height is None  # layout width, aspect kept; twice the pixels
     assert int.from_bytes(path.read_bytes()[16:20], "big") >= 1.8 * image.width
     assert caption.data == "*the caption. Profile: cpu*"
     assert not plt.get_fignums()  # closed: the notebook shows it once

@@ -80,6 +80,9 @@ for _chapter, _ids in {
     SMOKE_VERDICTS[_chapter] = [("claims", i, ("not resolved", "not yet measured")) for i in _ids]
 
 
+FIGURE_MIMES = {"image/png", "image/svg+xml"}
+
+
 @pytest.mark.slow
 @pytest.mark.xdist_group("book")
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -88,10 +91,13 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    images = [o.data.get("image/png") or o.data.get("image/svg+xml") for o in outputs if o.output_type == "display_data"]
+    images = [o.data.get(m) for o in outputs if o.output_type == "display_data" for m in FIGURE_MIMES if m in o.data]
     images = [i for i in images if i]
     assert images, "no figure"
     assert len(images) == len(set(images)), "a figure shown twice (figures.show closes what it shows)"
+    shown = [i for i, o in enumerate(outputs) if o.output_type == "display_data" and FIGURE_MIMES & set(o.data)]
+    assert all(i + 1 < len(outputs) and "text/markdown" in outputs[i + 1].get("data", {}) for i in shown), \
+        "a figure without its caption (show it with figures.show)"
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
     results_dir = smoke_params(build_dir)["results_dir"]
     for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile

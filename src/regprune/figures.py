@@ -60,7 +60,7 @@ def _rc() -> dict[str, Any]:
         "legend.frameon": False, "figure.dpi": DPI, "savefig.dpi": DPI, "lines.linewidth": 1.8,
         "lines.markersize": 5, "grid.color": "0.88", "axes.edgecolor": "0.6",
         "axes.prop_cycle": cycler(color=palette(8)) + cycler(marker=MARKERS[:8]),
-        "svg.fonttype": "none",  # text stays text in SVGs: smaller, searchable
+        "svg.fonttype": "path",  # glyphs as paths: the same text on every device, whatever its fonts
         "figure.constrained_layout.use": True,
     })
     return rc
@@ -105,7 +105,7 @@ def figures_root(root: str | Path | None = None) -> Path:
 def render(fig: Figure, vector: bool) -> tuple[str, bytes]:
     """The figure as SVG (``vector``) or as PNG at :data:`PNG_SCALE` x its layout resolution."""
     buf = io.BytesIO()
-    with plt.rc_context({"svg.fonttype": "none"}):
+    with plt.rc_context({"svg.fonttype": "path"}):
         fig.savefig(buf, format="svg" if vector else "png", dpi=DPI * (1 if vector else PNG_SCALE),
                     facecolor="white")  # constrained layout already fits everything in the figure
     return ("svg" if vector else "png"), buf.getvalue()
@@ -122,7 +122,9 @@ def show(fig: Figure, caption: str, *, name: str | None = None, notebook: str | 
 
     kind, data = render(fig, vector)
     plt.close(fig)
-    display(SVG(data) if vector else Image(data, format="png", retina=True))
+    # A 2x PNG shown at half its pixel width; the width alone, so that a narrower screen scales
+    # it down keeping its aspect ratio (a fixed height would stretch it).
+    display(SVG(data) if vector else Image(data, format="png", width=int.from_bytes(data[16:20], "big") // PNG_SCALE))
     display(Markdown(f"*{caption}*"))
     if name and notebook:
         path = figures_root(figures_dir) / notebook / f"{name}.{kind}"
