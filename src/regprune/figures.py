@@ -1,7 +1,7 @@
 """The book's figures: one style, one way to show them, one function per kind of figure.
 
 Every figure is drawn to be read at the book's content width (about 750 px) and on a phone:
-at most two panels per row (three for small multiples such as t-SNE maps), at most
+at most two panels per row (three for small multiples: t-SNE maps, the depths of a sweep), at most
 :data:`MAX_SERIES` series per axis, each told apart by a colour-blind-safe colour *and* a
 marker or line style, legends outside the data, axis labels with units. Titles and the
 profile, data and seeds behind a figure go into its caption (:func:`caption`), which
@@ -72,11 +72,6 @@ def book_style() -> Iterator[None]:
     palette with markers, font sizes that survive a phone's scaling)."""
     with plt.rc_context(_rc()):
         yield
-
-
-def use_style() -> None:
-    """The book's style for every figure from now on (notebook cells that draw by hand)."""
-    plt.rcParams.update(_rc())
 
 
 # --- captions and display -------------------------------------------------------------
@@ -325,25 +320,20 @@ def error_curves(history: pd.DataFrame, *, panel: str, hue: str, labels: dict[st
 
 
 def distributions(frame: pd.DataFrame, *, panel: str, hue: str, x: str = "w", y: str = "density",
-                  labels: dict[str, str] | None = None, xlabel: str = "weight value",
-                  legend: str = "below") -> Figure:
-    """Binned densities (mean over seeds, min-max band) on a log scale, one panel per ``panel`` value.
-    ``legend="right"`` gives each panel its own legend (panels that show different series)."""
+                  labels: dict[str, str] | None = None, xlabel: str = "weight value") -> Figure:
+    """Binned densities (mean over seeds, min-max band) on a log scale, one panel per ``panel`` value;
+    a series keeps its colour in every panel, so one legend below serves them all."""
     labels = labels or {}
     looks = series_styles(frame[hue])
     with book_style():
-        fig, axes = panels(frame, panel, per_row=1 if legend == "right" else 2,
-                           width=WIDTH if legend == "right" else WIDTH)
+        fig, axes = panels(frame, panel)
         for value, ax in axes.items():
             part = frame[frame[panel] == value]
             for key, group in part.groupby(hue, sort=False):
                 band(ax, group, x, y, label=labels.get(key, str(key)), **{**looks[key], "marker": None})
             ax.set(yscale="log", xlabel=xlabel, ylabel="density (log scale)", title=labels.get(value, str(value)))
-            if legend == "right":
-                legend_right(ax)
-        if legend != "right":
-            ylabel_first_column(list(axes.values()))
-            legend_below(fig)
+        ylabel_first_column(list(axes.values()))
+        legend_below(fig)
     return fig
 
 
