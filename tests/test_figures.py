@@ -146,3 +146,41 @@ def test_a_legend_inside_the_data_area_is_caught():
     ax.plot([0, 1], [0, 1], label="a")
     ax.legend(loc="center")
     assert figures.legends_overlapping_axes(fig) != []
+
+
+def test_flops_figures_five_methods_in_three_rows_of_two_with_the_control_in_each():
+    methods = ["mixup", "cutout", "pruning", "mixup & pruning", "cutout & pruning"]
+    table1 = pd.DataFrame([{"model": f"resnet{d}", "method": m, "mflops": 40.0 * (i + 1), "test_acc_%": 91 + i / 2}
+                           for m in ["control"] + methods for i, d in enumerate((20, 32, 44, 56, 110))])
+    fig = figures.accuracy_against_flops(table1, None, methods=methods)
+    assert len(fig.axes) == 5 and rows_and_columns(fig) == (3, 2)
+    assert figures.series_per_axis(fig) == [2, 2, 2, 2, 2]
+    assert [ax.get_title() for ax in fig.axes] == methods
+    assert [ax.get_ylabel() for ax in fig.axes] == ["test accuracy (%)", "", "test accuracy (%)", "", "test accuracy (%)"]
+    readable(fig)
+
+
+def test_quantization_depths_side_by_side_in_depth_order():
+    frame = pd.DataFrame([{"model": m, "method": meth, "total_bits": b, "seed": s, "margin": 0.1 * b}
+                          for m in ("fnn2", "fnn1", "fnn3") for meth in ("H", "H+W2") for b in (4, 8, 16)
+                          for s in (0, 1)])
+    fig = figures.metric_by_bits(frame, metric="margin", ylabel="margin", logy=True)
+    assert rows_and_columns(fig) == (1, 3) and [ax.get_title() for ax in fig.axes] == ["fnn1", "fnn2", "fnn3"]
+    assert figures.series_per_axis(fig) == [2, 2, 2]
+    readable(fig, max_per_row=3)
+
+
+def test_a_series_keeps_its_colour_in_every_panel():
+    frame = pd.DataFrame([{"panel": p, "line": line, "seed": 0, "w": w, "density": 1.0 + w}
+                          for p, lines in (("left", ("a", "b")), ("right", ("b", "c"))) for line in lines
+                          for w in (0.0, 0.5, 1.0)])
+    fig = figures.distributions(frame, panel="panel", hue="line")
+    colour = {ax.get_title(): {l.get_label(): l.get_color() for l in ax.get_lines()} for ax in fig.axes}
+    assert colour["left"]["b"] == colour["right"]["b"] and colour["left"]["a"] != colour["right"]["c"]
+    assert len(fig.legends) == 1 and [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b", "c"]
+
+
+def test_series_colours_leave_grey_to_context():
+    colours = [tuple(round(c, 3) for c in v["color"]) for v in figures.series_styles(range(9)).values()]
+    assert len(set(colours)) == 9
+    assert all(not (abs(r - g) < 0.02 and abs(g - b) < 0.02) for r, g, b in colours)  # none of them grey
