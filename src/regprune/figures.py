@@ -42,10 +42,11 @@ AXES = {"nonzero_weights": "nonzero weights", "macs": "MACs per example (nonzero
 
 
 def palette(n: int = 10) -> list:
-    """Seaborn's colour-blind-safe palette without its grey (grey is :data:`OTHER`, context): 9 colours, then repeating."""
+    """Seaborn's colour-blind-safe palette without its grey (grey is :data:`OTHER`, context) and its
+    yellow (faint on white): 8 colours, one per series an axis may hold, then repeating."""
     import seaborn as sns
 
-    colors = [c for i, c in enumerate(sns.color_palette("colorblind", 10)) if i != 7]
+    colors = [c for i, c in enumerate(sns.color_palette("colorblind", 10)) if i not in (7, 8)]
     return [colors[i % len(colors)] for i in range(max(n, 1))]
 
 
@@ -377,19 +378,23 @@ def tsne_silhouette(tsne: dict[str, Any]) -> float:
     return float(silhouette_score(np.asarray(tsne["coords"]), y)) if len(set(y.tolist())) > 1 else float("nan")
 
 
-def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int = 3) -> Figure:
+def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None = None) -> Figure:
     """One square scatter panel per stored t-SNE map (``(label, extras["tsne"])``), coloured by class
-    (colour-blind palette), with its silhouette score in the panel's title; small multiples, so
-    up to three per row."""
-    colors = palette(10)
+    (all ten colours of the colour-blind palette: one per class), with its silhouette score in the
+    panel's title; small multiples, so up to three per row (two for two or four maps)."""
+    import seaborn as sns
+
+    colors = sns.color_palette("colorblind", 10)
+    per_row = per_row or (2 if len(maps) in (2, 4) else 3)
     with book_style():
-        side = WIDTH / per_row
+        width = WIDTH if per_row >= 3 else SINGLE[0]  # two square maps a row need not fill the page
+        side = width / per_row
         rows = math.ceil(len(maps) / per_row)
-        fig, axes = grid(len(maps), per_row=per_row, panel_height=side + 0.3)
+        fig, axes = grid(len(maps), per_row=per_row, panel_height=side + 0.3, width=width)
         if len(maps) == 1:
             fig.set_size_inches(side * 1.6, side * 1.6 + 0.4)
         elif rows == 1:
-            fig.set_size_inches(WIDTH, side + 0.6)
+            fig.set_size_inches(width, side + 0.6)
         for ax, (label, tsne) in zip(axes, maps):
             xy = np.asarray(tsne["coords"])
             classes = np.asarray(tsne["labels"]).astype(int)
