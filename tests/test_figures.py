@@ -185,3 +185,8 @@ def test_series_colours_leave_grey_to_context():
     colours = [tuple(round(c, 3) for c in v["color"]) for v in figures.series_styles(range(8)).values()]
     assert len(set(colours)) == figures.MAX_SERIES == 8
     assert all(not (abs(r - g) < 0.02 and abs(g - b) < 0.02) for r, g, b in colours)  # none of them grey
+
+
+def test_captions_name_data_sets_by_their_label_or_their_own_name():
+    assert figures.dataset_label("cifar10-jpeg") == "CIFAR-10 (JPEG q75 copy)"
+    assert figures.dataset_label("synthetic") == "synthetic"  # the smoke grids' data: no registered label

@@ -93,6 +93,18 @@ def caption(title: str, *, profile: str, data: str, seeds: Sequence[Any] | str |
     return f"{title}. Profile: {profile}; data: {data}; {seeds}." + (f" {note}" if note else "")
 
 
+def dataset_label(name: str) -> str:
+    """How a caption names a data set: :func:`regprune.data.label` (``"CIFAR-10 (JPEG q75 copy)"``),
+    or the name itself where it is no registered data set (the smoke grids' ``"synthetic"``)."""
+    from . import data
+    from .registry import ConfigError
+
+    try:
+        return data.label(name)
+    except ConfigError:
+        return name
+
+
 def figures_root(root: str | Path | None = None) -> Path:
     """Where figures are saved: the argument, else ``<build>/figures``."""
     return Path(root).expanduser() if root else paths.build_root() / "figures"
