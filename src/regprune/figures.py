@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from . import paths
+from . import paths, report
 
 WIDTH = 7.5  # inches: the book's content width (~750 px) at 100 dpi
 SINGLE = (6.4, 4.0)  # a one-panel figure: narrower than the page, so a phone scales it less
@@ -381,13 +381,7 @@ def percentile_bands(frame: pd.DataFrame, *, panel: str, percentiles: Sequence[f
     return fig
 
 
-def tsne_silhouette(tsne: dict[str, Any]) -> float:
-    """Silhouette score of a stored 2-D t-SNE map (hook ``tsne_embedding``) by class: higher means
-    tighter, better separated classes; NaN with fewer than two classes."""
-    from sklearn.metrics import silhouette_score  # lazy: only t-SNE pages need scikit-learn
-
-    y = np.asarray(tsne["labels"])
-    return float(silhouette_score(np.asarray(tsne["coords"]), y)) if len(set(y.tolist())) > 1 else float("nan")
+tsne_silhouette = report.tsne_silhouette  # the score each t-SNE panel shows; a claim uses it too
 
 
 def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None = None) -> Figure:
@@ -411,7 +405,7 @@ def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None
             xy = np.asarray(tsne["coords"])
             classes = np.asarray(tsne["labels"]).astype(int)
             ax.scatter(xy[:, 0], xy[:, 1], c=[colors[c % len(colors)] for c in classes], s=4, marker="o", linewidths=0)
-            ax.set(title=f"{label}\nsilhouette {tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
+            ax.set(title=f"{label}\nsilhouette {report.tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
             ax.set_aspect("equal", adjustable="datalim")
             ax.grid(False)
     return fig

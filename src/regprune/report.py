@@ -7,8 +7,9 @@ book is shown without saying where it came from.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
+import numpy as np
 import pandas as pd
 
 from . import paths
@@ -195,3 +196,12 @@ def verdict_summary(claims: pd.DataFrame, labels: dict[str, str] | None = None) 
         lines.append(f"* **{claim}** ({part['metric'].iloc[0]}, difference = {meaning}): "
                      f"{counts} of {len(part)} comparisons. {detail}.")
     return "\n".join(lines)
+
+
+def tsne_silhouette(tsne: dict[str, Any]) -> float:
+    """Silhouette score of a stored 2-D t-SNE map (hook ``tsne_embedding``) by class: higher means
+    tighter, better separated classes; NaN with fewer than two classes."""
+    from sklearn.metrics import silhouette_score  # lazy: only t-SNE pages need scikit-learn
+
+    y = np.asarray(tsne["labels"])
+    return float(silhouette_score(np.asarray(tsne["coords"]), y)) if len(set(y.tolist())) > 1 else float("nan")
