@@ -80,9 +80,7 @@ for _chapter, _ids in {
     SMOKE_VERDICTS[_chapter] = [("claims", i, ("not resolved", "not yet measured")) for i in _ids]
 
 
-# Stray outputs of figure cells that issue 33's figure work (another branch) rewrites: named here so
-# that any other stray output fails now; delete an entry when its figure cell is fixed.
-HANDED_OVER = {"weight_compander": ("shown again",), "switcher_network_cifar": ("an empty figure",)}
+FIGURE_MIMES = {"image/png", "image/svg+xml"}
 
 
 @pytest.mark.slow
@@ -93,9 +91,15 @@ def test_notebook_executes_in_smoke_profile(name, build_dir):
     nb = nbformat.read(out, as_version=4)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs), "no figure"
+    # a figure left as a cell's value shows up as an execute_result beside the displayed one: counted too
+    images = [o.data[m] for o in outputs if "data" in o for m in FIGURE_MIMES if m in o.data]
+    assert images, "no figure"
+    assert len(images) == len(set(images)), "a figure shown twice (figures.show closes what it shows)"
+    shown = [i for i, o in enumerate(outputs) if FIGURE_MIMES & set(o.get("data", {}))]
+    assert all(i + 1 < len(outputs) and "text/markdown" in outputs[i + 1].get("data", {}) for i in shown), \
+        "a figure without its caption (show it with figures.show)"
     assert list((build_dir / "tables" / name).glob("*.csv")), "no table saved as CSV"
-    stray = [p for p in stray_outputs.problems(out) if not any(h in p for h in HANDED_OVER.get(name, ()))]
+    stray = stray_outputs.problems(out)
     assert not stray, f"{name}: stray outputs a reader would see: {stray}"
     results_dir = smoke_params(build_dir)["results_dir"]
     for table, claim, verdict in SMOKE_VERDICTS.get(name, ()):  # verdicts that hold in any profile

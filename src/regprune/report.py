@@ -1,4 +1,4 @@
-"""Tables and figures for the book: every table shown is also saved as CSV.
+"""Tables and claims for the book: every table shown is also saved as CSV (figures: :mod:`regprune.figures`).
 
 Tables carry a caption naming the profile and the data behind them, so no number in the
 book is shown without saying where it came from.
@@ -6,14 +6,11 @@ book is shown without saying where it came from.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from . import paths, tables
 
@@ -79,48 +76,6 @@ def seed_summary(df: pd.DataFrame, by: Sequence[str], columns: Sequence[str]) ->
     out.columns = [f"{c}_{s}" for c, s in out.columns]
     out["seeds"] = grouped.size()
     return out.reset_index()
-
-
-def band(ax: plt.Axes, frame: pd.DataFrame, x: str, y: str, *, label: str, style: str = "-",
-         color: str | None = None, marker: str | None = None) -> None:
-    """Mean of ``y`` over seeds at each ``x`` as a line, the seeds' min-max as a band.
-
-    Where seeds differ in ``x`` too (e.g. nonzero parameters after pruning), group by the
-    setting column ``k`` if present and plot at the mean ``x``.
-    """
-    keys = "k" if "k" in frame and x != "k" else x
-    stats = frame.groupby(keys).agg(x=(x, "mean"), mean=(y, "mean"), lo=(y, "min"), hi=(y, "max")).sort_values("x")
-    (line,) = ax.plot(stats["x"], stats["mean"], style, label=label, color=color, marker=marker, markersize=3)
-    ax.fill_between(stats["x"], stats["lo"], stats["hi"], color=line.get_color(), alpha=0.2, linewidth=0)
-
-
-def learning_curves(history: pd.DataFrame, *, title: str, hue: str | None = None) -> plt.Figure:
-    """Loss and error per epoch, training and validation, mean over seeds with min-max band."""
-    history = history.assign(**{f"{s}_error": 100 * (1 - history[f"{s}_acc"]) for s in ("train", "val")})
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    groups = history.groupby(hue, sort=False) if hue else [(None, history)]
-    for label, part in groups:
-        for split, style in (("train", "-"), ("val", "--")):
-            name = f"{label} {split}" if label is not None else split
-            band(axes[0], part, "epoch", f"{split}_loss", label=name, style=style)
-            band(axes[1], part, "epoch", f"{split}_error", label=name, style=style)
-    axes[0].set(xlabel="epoch", ylabel="loss", yscale="log", title="loss")
-    axes[1].set(xlabel="epoch", ylabel="error (%)", yscale="log", title="error")
-    for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def panels(frame: pd.DataFrame, panel: str, *, title: str, width: float = 5.0, height: float = 3.8):
-    """A figure with one axis per value of ``panel`` (in order of appearance)."""
-    values = list(dict.fromkeys(frame[panel]))
-    fig, axes = plt.subplots(1, len(values), figsize=(width * len(values), height), squeeze=False)
-    fig.suptitle(title)
-    return fig, dict(zip(values, axes[0]))
 
 
 def compare(frame: pd.DataFrame, *, by: str, a: str, b: str, metric: str, expect: str,
@@ -190,115 +145,6 @@ def against_value(frame: pd.DataFrame, *, metric: str, value: float, expect: str
     return pd.DataFrame(rows)
 
 
-def _styles(frame: pd.DataFrame, hue: str, style: str | None):
-    colors = {v: f"C{i}" for i, v in enumerate(dict.fromkeys(frame[hue]))}
-    dashes = {v: s for v, s in zip(dict.fromkeys(frame[style]), ("-", "--", ":", "-."))} if style else {}
-    return colors, dashes
-
-
-def log_labels(ax_axis, divisor: float = 1.0, suffix: str = "") -> None:
-    """Plain labels on a log axis (``value / divisor`` + ``suffix``) at mantissas 1, 2 and 5
-    only, major and minor ticks alike, so they read as numbers and never overlap."""
-
-    def label(value: float, _pos=None) -> str:
-        if value <= 0:
-            return ""
-        mantissa = value / 10 ** math.floor(math.log10(value))
-        return f"{value / divisor:g}{suffix}" if any(abs(mantissa - m) < 1e-6 for m in (1, 2, 5)) else ""
-
-    ax_axis.set_major_formatter(FuncFormatter(label))
-    ax_axis.set_minor_formatter(FuncFormatter(label))
-
-
-def tradeoff_figure(frame: pd.DataFrame, *, panel: str, hue: str, style: str | None = None, title: str,
-                    labels: dict[str, str] | None = None, x: str = "nonzero_params", y: str = "test_error_%"
-                    ) -> plt.Figure:
-    """Test error against nonzero parameters along pruning sweeps: one panel per ``panel``
-    value, colour by ``hue``, line style by ``style``; mean over seeds, min-max band."""
-    labels = labels or {}
-    colors, dashes = _styles(frame, hue, style)
-    fig, axes = panels(frame, panel, title=title)
-    for value, ax in axes.items():
-        part = frame[frame[panel] == value]
-        for keys, group in part.groupby([hue] + ([style] if style else []), sort=False):
-            keys = keys if isinstance(keys, tuple) else (keys,)
-            name = ", ".join(labels.get(k, str(k)) for k in keys)
-            band(ax, group, x, y, label=name, style=dashes.get(keys[-1], "-") if style else "-",
-                 color=colors[keys[0]], marker="o")
-        ax.set(xscale="log", yscale="log", xlabel="nonzero parameters (log scale)",
-               ylabel="test error (%, log scale)", title=labels.get(value, str(value)))
-        log_labels(ax.xaxis, 1000, "K")
-        log_labels(ax.yaxis)
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def error_curves(history: pd.DataFrame, *, panel: str, hue: str, title: str,
-                 labels: dict[str, str] | None = None, splits: Sequence[str] = ("train", "test")) -> plt.Figure:
-    """Error per epoch for each split (solid, dashed, ...), one panel per ``panel`` value,
-    colour by ``hue``; mean over seeds, min-max band."""
-    labels = labels or {}
-    history = history.assign(**{f"{s}_error": 100 * (1 - history[f"{s}_acc"]) for s in splits})
-    colors, _ = _styles(history, hue, None)
-    fig, axes = panels(history, panel, title=title)
-    for value, ax in axes.items():
-        part = history[history[panel] == value]
-        for key, group in part.groupby(hue, sort=False):
-            for split, style in zip(splits, ("-", "--", ":")):
-                band(ax, group, "epoch", f"{split}_error", label=f"{labels.get(key, key)} {split}", style=style,
-                     color=colors[key])
-        ax.set(xlabel="epoch", ylabel="error (%)", yscale="log", title=labels.get(value, str(value)))
-        log_labels(ax.yaxis)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def distributions(frame: pd.DataFrame, *, panel: str, hue: str, title: str, x: str = "w", y: str = "density",
-                  labels: dict[str, str] | None = None, xlabel: str = "weight value") -> plt.Figure:
-    """Binned densities (mean over seeds, min-max band) on a log scale, one panel per ``panel`` value."""
-    labels = labels or {}
-    colors, _ = _styles(frame, hue, None)
-    fig, axes = panels(frame, panel, title=title)
-    for value, ax in axes.items():
-        part = frame[frame[panel] == value]
-        for key, group in part.groupby(hue, sort=False):
-            band(ax, group, x, y, label=labels.get(key, str(key)), color=colors[key])
-        ax.set(yscale="log", xlabel=xlabel, ylabel="density", title=labels.get(value, str(value)))
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def percentile_lines(frame: pd.DataFrame, *, panel: str, percentiles: Sequence[float], title: str,
-                     labels: dict[str, str] | None = None, zoom: float | None = None,
-                     ylabel: str = "weight value") -> plt.Figure:
-    """Per-epoch percentiles of a layer's weights (paper 001, Figs. 3 and 4): one panel per value of
-    ``panel``, one line per percentile (columns ``p<percentile>``, x = ``epoch``), outer percentiles
-    lighter; the panels share the y axis; ``zoom`` limits it to [-zoom, zoom]."""
-    labels = labels or {}
-    fig, axes = panels(frame, panel, title=title)
-    cols = [f"p{p:g}" for p in percentiles]
-    lo, hi = frame[cols].min().min(), frame[cols].max().max()
-    for value, ax in axes.items():
-        part = frame[frame[panel] == value].sort_values("epoch")
-        for p, col in zip(percentiles, cols):
-            shade = 0.35 + 0.65 * (1 - abs(p - 50) / 50)
-            ax.plot(part["epoch"], part[col], color=plt.cm.Blues(shade), label=f"{p:g}%" if 0 < p < 100 else
-                    ("max" if p == 100 else "min"))
-        ax.set(xlabel="epoch", ylabel=ylabel, title=labels.get(value, str(value)),
-               ylim=(-zoom, zoom) if zoom else (lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo)))
-        ax.grid(alpha=0.3)
-    next(iter(axes.values())).legend(fontsize=7, ncol=3)
-    fig.tight_layout()
-    return fig
-
-
 def side_by_side(reference: pd.DataFrame, ours: pd.DataFrame, *, by: Sequence[str], metrics: Sequence[str],
                  profile: str, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """The paper's rows (one per method) above ours (one per group of ``by``, mean and std
@@ -358,52 +204,3 @@ def tsne_silhouette(tsne: dict[str, Any]) -> float:
 
     y = np.asarray(tsne["labels"])
     return float(silhouette_score(np.asarray(tsne["coords"]), y)) if len(set(y.tolist())) > 1 else float("nan")
-
-
-def tsne_panels(maps: Sequence[tuple[str, dict[str, Any]]], *, title: str) -> plt.Figure:
-    """One scatter panel per stored t-SNE map (``(label, extras["tsne"])``), coloured by class,
-    with its silhouette score in the panel's title."""
-    fig, axes = plt.subplots(1, len(maps), figsize=(3.2 * len(maps), 3.4), squeeze=False)
-    for ax, (label, tsne) in zip(axes[0], maps):
-        xy = np.asarray(tsne["coords"])
-        ax.scatter(xy[:, 0], xy[:, 1], c=tsne["labels"], cmap="tab10", s=5)
-        ax.set(title=f"{label}\nsilhouette {tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-AXES = {"nonzero_weights": "nonzero weights", "macs": "MACs per example (nonzero weights)",
-        "bits": "weight bits (nonzero weights x bits per weight)"}
-
-
-def pareto_figure(points: pd.DataFrame, *, x: str, panel: str, hue: str, title: str,
-                  labels: dict[str, str] | None = None, y: str = "test_error_%") -> plt.Figure:
-    """Error against size: one panel per ``panel`` value, one point cloud per ``hue`` value
-    (seed spread as vertical bars, from :func:`regprune.sweeps.mean_points`), and the panel's
-    Pareto front (:func:`regprune.sweeps.pareto_front`) as a black step line."""
-    from .sweeps import pareto_front
-
-    labels = labels or {}
-    colors = {v: f"C{i % 10}" for i, v in enumerate(dict.fromkeys(points[hue]))}
-    markers = {v: "os^Dv<>pP*"[i // 10 % 10] for i, v in enumerate(dict.fromkeys(points[hue]))}
-    fig, axes = panels(points, panel, title=title, width=6.0, height=4.6)
-    for value, ax in axes.items():
-        part = points[(points[panel] == value) & points[x].notna() & (points[x] > 0)]
-        for name, group in part.groupby(hue, sort=False):
-            ax.errorbar(group[x], group[y], yerr=group.get(f"{y}_std"), fmt=markers[name], ms=4, alpha=0.7,
-                        color=colors[name], elinewidth=0.6, label=labels.get(name, str(name)))
-        front = part[pareto_front(part, x, y)].sort_values(x)
-        ax.step(front[x], front[y], where="post", color="black", lw=1, label="Pareto front")
-        ax.set(xscale="log", yscale="log", xlabel=AXES.get(x, x) + " (log scale)", ylabel="test error (%, log scale)",
-               title=labels.get(value, str(value)))
-        log_labels(ax.yaxis)
-        ax.grid(alpha=0.3, which="both")
-    legend = {}
-    for ax in axes.values():
-        for handle, name in zip(*ax.get_legend_handles_labels()):
-            legend.setdefault(name, handle)
-    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=4, fontsize=8, bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
-    return fig
-
