@@ -33,39 +33,3 @@ def test_paper_numbers_carry_their_source():
     assert both.loc[0, "seeds"] == 2
 
 
-# The 2-standard-error rule of compare(), at and around its boundaries. Oracles by hand: a has values
-# (0, 2) per group, b has (d, d + 2): both sample variances are 2, so SE = sqrt(2/2 + 2/2) = sqrt(2).
-SE = 2 ** 0.5
-
-
-def _pair(d, groups=("g",)):
-    rows = [{"g": g, "m": "a", "x": v} for g in groups for v in (0.0, 2.0)]
-    rows += [{"g": g, "m": "b", "x": v + d} for g in groups for v in (0.0, 2.0)]
-    return pd.DataFrame(rows)
-
-
-@pytest.mark.parametrize("d, expect, verdict", [
-    (2.5 * SE, "higher", "supported"),
-    (2.5 * SE, "lower", "contradicted"),
-    (-2.5 * SE, "lower", "supported"),
-    (-2.5 * SE, "higher", "contradicted"),
-    (1.5 * SE, "higher", "not resolved"),    # above 1 SE, below 2: not resolved (a halved threshold would say supported)
-    (-1.5 * SE, "higher", "not resolved"),   # never contradicted at noise level
-    (2.05 * SE, "higher", "supported"),
-    (1.95 * SE, "higher", "not resolved"),
-])
-def test_compare_at_and_around_two_standard_errors(d, expect, verdict):
-    out = report.compare(_pair(d), by="m", a="a", b="b", metric="x", expect=expect, within=["g"])
-    assert out.loc[0, "verdict"] == verdict
-    assert out.loc[0, "difference"] == pytest.approx(d) and out.loc[0, "std_error"] == pytest.approx(SE)
-
-
-def test_compare_leaves_out_a_group_missing_one_side():
-    frame = pd.concat([_pair(5.0, groups=("full",)), pd.DataFrame([{"g": "half", "m": "a", "x": 1.0}])])
-    out = report.compare(frame, by="m", a="a", b="b", metric="x", expect="higher", within=["g"])
-    assert out["g"].tolist() == ["full"]
-
-
-def test_compare_with_one_seed_resolves_nothing():
-    frame = pd.DataFrame([{"m": "a", "x": 0.0}, {"m": "b", "x": 100.0}])
-    assert report.compare(frame, by="m", a="a", b="b", metric="x", expect="higher").loc[0, "verdict"] == "not resolved"

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .claims import rule
+
 MISSING = "—"
 PLUS_MINUS = " ± "
 TABLE_CLASS = "regprune-table"
@@ -44,8 +46,8 @@ LONG_STYLES = [
     {"selector": "", "props": "max-height: 36em;"},
     {"selector": "thead th", "props": "position: sticky; top: 0; background: var(--pst-color-background, white);"},
 ]
-VERDICT_COLORS = {"supported": "#1b7837", "reproduced": "#1b7837", "contradicted": "#b2182b",
-                  "not reproduced": "#b2182b"}
+VERDICT_COLORS = {rule.REPRODUCED: "#1b7837", rule.HYPOTHESIS[rule.REPRODUCED]: "#1b7837",
+                  rule.NOT_REPRODUCED: "#b2182b", rule.HYPOTHESIS[rule.NOT_REPRODUCED]: "#b2182b"}
 
 
 def missing(x: Any) -> bool:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .base import compare
 from .rule import (AWAITS_GPU, CONFIDENCE, DATA_UNAVAILABLE, NOT_REPRODUCED, NOT_RESOLVED, PARTLY, REPRODUCED,
                    VERDICTS, Evidence, bootstrap_interval, combine, judge, paired_interval, t_interval)
 
 __all__ = ["AWAITS_GPU", "CONFIDENCE", "DATA_UNAVAILABLE", "NOT_REPRODUCED", "NOT_RESOLVED", "PARTLY", "REPRODUCED",
-           "VERDICTS", "Evidence", "bootstrap_interval", "by_id", "combine", "evaluate", "judge", "paired_interval",
+           "VERDICTS", "Evidence", "bootstrap_interval", "by_id", "combine", "compare", "evaluate", "judge", "paired_interval",
            "records", "t_interval", "table"]
 
 
