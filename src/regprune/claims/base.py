@@ -50,6 +50,32 @@ class Part:
 
 
 @dataclass(frozen=True)
+class PartWithLeftOut(Part):
+    """A part on the runs where ``scope == value`` (a data set, a network) whose reason also counts the
+    runs of that scope the frame flags in column ``flag`` (trivial, collapsed): runs left out of the
+    measure are shown apart, never averaged in and never silently dropped."""
+
+    scope: str = ""
+    value: str = ""
+    flag: str = ""
+    why: str = ""  # what the flagged runs are, for the reason ("at the majority class")
+    labels: tuple[tuple[str, str], ...] = ()  # method name -> its label in the reason
+
+    def judge(self, frame: pd.DataFrame) -> rule.Evidence | None:
+        e = super().judge(frame)
+        if e is None or self.flag not in frame or self.scope not in frame:
+            return e
+        mine = frame[frame[self.scope] == self.value]
+        left_out = mine[mine[self.flag].astype(bool)]
+        if left_out.empty:
+            return e
+        labels = dict(self.labels)
+        apart = ", ".join(f"{labels.get(m, m)} {n}" for m, n in left_out.groupby("method").size().items())
+        return rule.Evidence(e.verdict, e.n, e.mean, e.low, e.high, e.paper, e.tolerance,
+                             f"{e.reason}; left out, {len(left_out)} of {len(mine)} runs {self.why} ({apart})")
+
+
+@dataclass(frozen=True)
 class Claim:
     """A claim of a paper (``id`` as in ``paper_data/claims.csv``) judged on the runs of ``grid``."""
 

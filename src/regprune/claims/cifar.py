@@ -23,13 +23,18 @@ SHORT = ("30 epochs instead of 200: a short schedule favours the control over mi
          "and pays off late, so a shortfall here cannot be told from our schedule")
 
 
-def _flops_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """ResNet-20: one row per run, test accuracy (%) of the weights chosen on validation."""
-    frame = sweeps.dense_frame(records, flops_pruning.describe)
+def _resnet20_accuracy(records: list[dict[str, Any]], describe) -> pd.DataFrame:
+    """ResNet-20: one row per run (grid coordinates by ``describe``), test accuracy (%) of the weights
+    chosen on validation."""
+    frame = sweeps.dense_frame(records, describe)
     if not frame.empty:
         frame = frame[frame["model"] == "resnet20"].copy()
         frame["test_acc_%"] = 100 - frame["test_error_%"]
     return frame
+
+
+def _flops_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    return _resnet20_accuracy(records, flops_pruning.describe)
 
 
 def _quicknet_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -52,12 +57,7 @@ def _llr_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _compander_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The ResNet-20 stand-in: one row per run, test accuracy (%) of the weights chosen on validation."""
-    frame = sweeps.dense_frame(records, weight_compander.describe)
-    if not frame.empty:
-        frame = frame[frame["model"] == "resnet20"].copy()
-        frame["test_acc_%"] = 100 - frame["test_error_%"]
-    return frame
+    return _resnet20_accuracy(records, weight_compander.describe)
 
 
 def beats(baseline: str, method: str, *, column: str = "method", metric: str = "test_acc_%", side: str = "higher",

@@ -30,7 +30,6 @@ read as *not resolved*, never *not reproduced* (``caveat``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -39,7 +38,7 @@ import pandas as pd
 from .. import sweeps
 from ..chapters.vc_bound import DEPTHS, MAJORITY_TEST, SEARCH_MODEL, describe
 from . import rule
-from .base import Claim, Interval, Part
+from .base import Claim, Interval, Part, PartWithLeftOut
 
 GRID = "vc_bound"
 DATASETS = ("dna", "a9a", "w8a", "mnist")
@@ -106,7 +105,7 @@ def _silhouette(tsne: dict[str, Any]) -> float:
 def per_seed(dataset: str, statistic: Statistic) -> Callable[[pd.DataFrame], Interval | None]:
     """A measure: the t interval over seeds of ``statistic`` (one number per seed and depth, from
     that seed's non-trivial runs of that depth), averaged over depths. Trivial runs are counted
-    apart by :class:`SeedPart`."""
+    apart by :func:`part`."""
     def measure(f: pd.DataFrame) -> Interval | None:
         f = f[(f["dataset"] == dataset) & ~f["trivial"]] if "dataset" in f else f.iloc[0:0]
         values = []
@@ -117,27 +116,6 @@ def per_seed(dataset: str, statistic: Statistic) -> Callable[[pd.DataFrame], Int
                 values.append(float(np.mean(depth_values)))
         return rule.t_interval(values) if values else None
     return measure
-
-
-@dataclass(frozen=True)
-class SeedPart(Part):
-    """A part on one data set whose reason also counts the runs left out there as trivial."""
-
-    dataset: str = ""
-
-    def judge(self, frame: pd.DataFrame) -> rule.Evidence | None:
-        e = super().judge(frame)
-        if e is None:
-            return None
-        dataset = self.dataset
-        trivial = frame[(frame["dataset"] == dataset) & frame["trivial"]] if "dataset" in frame else frame.iloc[0:0]
-        if trivial.empty:
-            return e
-        counts = trivial.groupby("method").size()
-        apart = ", ".join(f"{m} {n}" for m, n in counts.items())
-        return rule.Evidence(e.verdict, e.n, e.mean, e.low, e.high, e.paper, e.tolerance,
-                             f"{e.reason}; left out, {len(trivial)} of {int((frame['dataset'] == dataset).sum())} "
-                             f"runs at the majority class ({apart})")
 
 
 def _best_minus_best(metric: str, claimed: tuple[str, ...], pick: str | None = None
@@ -179,9 +157,10 @@ def _paired(metric: str, baseline: str, method: str, model: str) -> Statistic:
 
 
 def part(dataset: str, what: str, statistic, shape: str = "direction", side: str = "higher", caveat: str | None = None,
-         **judged: Any) -> SeedPart:
-    return SeedPart(f"{dataset}: {what}", per_seed(dataset, statistic), shape, side=side, caveat=caveat,
-                    dataset=dataset, **judged)
+         **judged: Any) -> Part:
+    """A part on one data set; its reason counts the runs left out there as trivial (majority class)."""
+    return PartWithLeftOut(f"{dataset}: {what}", per_seed(dataset, statistic), shape, side=side, caveat=caveat,
+                           scope="dataset", value=dataset, flag="trivial", why="at the majority class", **judged)
 
 
 SCOPE = ("LIBSVM dna, a9a, w8a and MNIST (the paper: 10 data sets), FNNs with 1-3 hidden layers of 50 units, 3 seeds; "
@@ -227,7 +206,6 @@ CLAIMS: tuple[Claim, ...] = (
           "separated clusters in the last layer.", GRID,
           "our stand-in for Fig. 2 (DenseNet-40 on CIFAR-10, by eye): silhouette score of the t-SNE map of what the "
           "last layer reads, 50 MNIST test images per class, H+LCA minus H, one named part per depth, 3 seeds",
-          tuple(SeedPart(f"mnist: {m}, silhouette, H+LCA - H",
-                         per_seed("mnist", _paired("silhouette", "H", "H+LCA", m)),
-                         "direction", side="higher", dataset="mnist") for m in DEPTHS), frame),
+          tuple(part("mnist", f"{m}, silhouette, H+LCA - H", _paired("silhouette", "H", "H+LCA", m)) for m in DEPTHS),
+          frame),
 )

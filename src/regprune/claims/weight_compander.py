@@ -19,15 +19,13 @@ be told from its extra tuning.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from .. import sweeps
 from ..chapters.weight_compander import LABELS, describe, split_search
-from . import rule
-from .base import Claim, Interval, Part, paired
+from .base import Claim, Interval, Part, PartWithLeftOut, paired
 
 GRID = "weight_compander"
 MODELS = ("lenet300", "lenet5")
@@ -76,32 +74,13 @@ def on(model: str, measure):
     return measure_model
 
 
-@dataclass(frozen=True)
-class NetworkPart(Part):
-    """A part on one network whose reason also counts the runs left out there as collapsed."""
-
-    model: str = ""
-
-    def judge(self, frame: pd.DataFrame) -> rule.Evidence | None:
-        e = super().judge(frame)
-        if e is None or "collapsed" not in frame:
-            return e
-        mine = frame[frame["model"] == self.model]
-        collapsed = mine[mine["collapsed"]]
-        if collapsed.empty:
-            return e
-        apart = ", ".join(f"{LABELS[m]} {n}" for m, n in collapsed.groupby("method").size().items())
-        return rule.Evidence(e.verdict, e.n, e.mean, e.low, e.high, e.paper, e.tolerance,
-                             f"{e.reason}; left out, {len(collapsed)} of {len(mine)} runs collapsed to one class "
-                             f"({apart})")
-
-
 def beats(model: str, baseline: str, method: str = "wc", metric: str = "test_error_%", what: str = "test error, pp"
           ) -> Part:
     """"``method`` has a lower ``metric`` than ``baseline`` on ``model``", paired over seeds."""
-    return NetworkPart(f"{LABELS[model]}: {LABELS[method]} - {LABELS[baseline]} ({what})",
-                       on(model, paired("method", baseline, method, metric)), "direction", side="lower", unit="pp",
-                       model=model)
+    return PartWithLeftOut(f"{LABELS[model]}: {LABELS[method]} - {LABELS[baseline]} ({what})",
+                           on(model, paired("method", baseline, method, metric)), "direction", side="lower", unit="pp",
+                           scope="model", value=model, flag="collapsed", why="collapsed to one class",
+                           labels=tuple(LABELS.items()))
 
 
 SCOPE = ("MNIST (55,000 / 5,000 / 10,000), LeNet-300-100 and LeNet-5, SGD 30 / 12 epochs, 3 seeds; "
