@@ -114,7 +114,7 @@ def test_quickstart_runs_as_colab_receives_it(tmp_path, monkeypatch):
     nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert any({"image/png", "image/svg+xml"} & set(o.get("data", {})) for o in outputs)  # a figure
     assert (tmp_path / "_build" / "tables" / "quickstart" / "accuracy_per_seed.csv").exists()
 
 
