@@ -103,3 +103,19 @@ def test_real_claims_before_any_run(tmp_path):
     assert (card.loc[coded & ~runless, "verdict"] == "not yet measured").all()  # judged on stored runs: none here
     assert (card.loc[runless, "verdict"] != "not yet measured").all()
     assert (card.loc[~coded, "verdict"] == "awaits GPU run").all() and CLAIMS.loc[~coded, "needs_gpu"].all()
+
+
+def test_a_paper_that_disagrees_with_itself_is_shown_beside_the_verdict(monkeypatch, tmp_path):
+    import dataclasses
+
+    claim = dataclasses.replace(fake_claim("up", [1.0, 1.1, 0.9]), disagrees="its text says X, its Table 2 says Y")
+    unmeasured = dataclasses.replace(fake_claim("norun", None), disagrees="prose 3, table 4")
+    monkeypatch.setattr("regprune.claims.by_id", lambda: {"up": claim, "norun": unmeasured})
+    monkeypatch.setattr("regprune.claims.records", lambda claim, profile, results_dir=None: [])
+    card = scorecard.gather("cpu", claims=pd.DataFrame([claim_row("up"), claim_row("norun")]), results_dir=tmp_path)
+    assert card["verdict"].tolist() == ["reproduced", "not yet measured"]  # the finding decides nothing
+    assert card.loc[0, "ours"].endswith(". The paper disagrees with itself: its text says X, its Table 2 says Y")
+    assert card.loc[1, "ours"] == "The paper disagrees with itself: prose 3, table 4" and card.loc[1, "profile"] == ""
+    rows = claim.rows([])
+    assert (rows["the paper disagrees with itself"] == "its text says X, its Table 2 says Y").all()
+    assert "the paper disagrees with itself" not in fake_claim("up", [1.0]).rows([])

@@ -51,6 +51,8 @@ def _from_code(claim, profile: str, results_dir: str | Path | None) -> tuple[str
 
     verdict, evidence = evaluate(claim, profile, results_dir)
     ours = "; ".join(f"{name}: {e.verdict}, {e.reason}" for name, e in evidence if e is not None)
+    if claim.disagrees:  # a finding about the paper, shown whether or not our runs exist yet
+        ours = f"{ours}. " * bool(ours) + f"The paper disagrees with itself: {claim.disagrees}"
     return ours, verdict
 
 
@@ -74,7 +76,8 @@ def gather(profile: str = "cpu", claims: pd.DataFrame | str | Path | None = None
         if c.claim_id in coded:
             ours, outcome = _from_code(coded[c.claim_id], profile, results_dir)
             rows.append({"paper": c.paper, "claim": c.claim, "paper_value": c.paper_value, "source": c.source,
-                         "ours": ours, "profile": profile if ours else "", "data": coded[c.claim_id].scope,
+                         "ours": ours, "profile": profile if outcome != UNMEASURED else "",
+                         "data": coded[c.claim_id].scope,
                          "verdict": outcome, "chapter": c.chapter})
             continue
         if not c.needs_gpu:

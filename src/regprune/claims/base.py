@@ -87,6 +87,9 @@ class Claim:
     scope: str
     parts: tuple[Part, ...]
     frame: Callable[[list[dict[str, Any]]], pd.DataFrame] = field(repr=False, default=None)
+    # where the paper disagrees with itself about this claim (its prose against its own table): a
+    # finding shown beside the verdict, never used to decide it
+    disagrees: str | None = None
 
     def evaluate(self, records: list[dict[str, Any]]) -> tuple[str, list[tuple[str, rule.Evidence | None]]]:
         """(verdict, [(part name, evidence or None)]) from the grid's stored records."""
@@ -104,7 +107,8 @@ class Claim:
         verdict, evidence = self.evaluate(records)
         out = []
         for part, (name, e) in zip(self.parts, evidence):
-            base = {"claim": self.id, "part": name, "claim verdict": verdict}
+            base = {"claim": self.id, "part": name, "claim verdict": verdict,
+                    **({"the paper disagrees with itself": self.disagrees} if self.disagrees else {})}
             out.append({**base, **(e.as_row() if e else {"verdict": UNMEASURED, "n": 0, "paper": part.paper,
                                                           "tolerance": part.tolerance, "reason": "no stored run yet"})})
         return pd.DataFrame(out)

@@ -98,7 +98,9 @@ CLAIMS: tuple[Claim, ...] = (
           (beats("pruning", "mixup_pruning", caveat=SHORT),
            beats("mixup", "mixup_pruning"),
            beats("pruning", "cutout_pruning"),
-           beats("cutout", "cutout_pruning")), _flops_frame),
+           beats("cutout", "cutout_pruning")), _flops_frame,
+          disagrees="Sec. 6.4 says cutout with pruning rises more than 1.81 points above cutout alone for ResNet-32, "
+                    "44, 56 and 110 (naming ResNet 44 twice); its own Table 1 gives +0.13, +1.02, +1.51 and +1.81"),
     Claim("control_accuracy", "004", "Sec. 6.1, Table 1", "The control ResNet-20 reaches 91.63% on CIFAR-10.", FLOPS,
           _resnet20("judged against 91.63 ± 3 points (JPEG copy and 30 epochs)"),
           (Part("control test accuracy (%)", single("method", "control", "test_acc_%"), "value", paper=91.63,
@@ -118,7 +120,9 @@ CLAIMS: tuple[Claim, ...] = (
            beats("S", "S+W2+LCL"),
            beats("S+W2", "S+W2+LCL"),
            beats("S+LCA", "S+W2+LCL"),
-           beats("S+W2+LCA", "S+W2+LCL")), _quicknet_frame),
+           beats("S+W2+LCA", "S+W2+LCL")), _quicknet_frame,
+          disagrees="Sec. 5.2.2 (Fig. 1's text) says H + W + LCL has the best accuracies of all; its own Table 4 gives "
+                    "S + W + BN 0.80 against S + W + LCL's 0.79 (and S + W + D + BN the same 0.79)"),
     Claim("quicknet_compression", "003", "Sec. 5.2.2, Table 3",
           "On the CIFAR-10 quick net, L2 weight regularization compresses most, followed by the data-dependent "
           "regularizer.", "vc_bound_cifar",
@@ -128,7 +132,9 @@ CLAIMS: tuple[Claim, ...] = (
            Part("log r: S+W2 - S+W2+LCL", paired("method", "S+W2+LCL", "S+W2", "compression", log=True),
                 "direction", side="higher"),
            Part("log r: S+W2+LCL - S", paired("method", "S", "S+W2+LCL", "compression", log=True), "direction",
-                side="higher")), _quicknet_frame),
+                side="higher")), _quicknet_frame,
+          disagrees="Sec. 5.2.2 says data-dependent regularization achieves the maximum sparsity and compression; "
+                    "its own Table 3 gives the largest ratio to S + W (6.95), which is what this claim transcribes"),
     Claim("cifar10_llr_tradeoff", "000", "Figs. 4 and 7, Table 7",
           "On CIFAR-10, LLR outputs give better error-parameter trade-offs than softmax.", "efficiency_llr_cifar",
           f"{JPEG}, ResNet-20 only (the paper: ResNet-20/32/56, DenseNet-BC-40/60/100), 30 epochs (lr / 10 at 15 "
