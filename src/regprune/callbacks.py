@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import nn
@@ -13,9 +13,6 @@ from torch import nn
 from .data import Splits
 from .losses import CrossEntropy, Loss
 from .registry import Registry
-
-if TYPE_CHECKING:  # for annotations only: the engine imports this module
-    from .train import TrainConfig
 
 HOOKS = Registry("hook")
 
@@ -45,7 +42,7 @@ class FitState:
 
     model: nn.Module
     optimizer: torch.optim.Optimizer
-    cfg: TrainConfig
+    cfg: Any  # the run's regprune.train.TrainConfig (not imported: the engine sits above this module)
     splits: Splits
     device: torch.device
     loss: Loss = field(default_factory=CrossEntropy)

@@ -52,7 +52,8 @@ def _from_code(claim, profile: str, results_dir: str | Path | None) -> tuple[str
     verdict, evidence = evaluate(claim, profile, results_dir)
     ours = "; ".join(f"{name}: {e.verdict}, {e.reason}" for name, e in evidence if e is not None)
     if claim.disagrees:  # a finding about the paper, shown whether or not our runs exist yet
-        ours = f"{ours}. " * bool(ours) + f"The paper disagrees with itself: {claim.disagrees}"
+        finding = f"The paper disagrees with itself: {claim.disagrees}"
+        ours = f"{ours}. {finding}" if ours else finding
     return ours, verdict
 
 
