@@ -381,7 +381,11 @@ def percentile_bands(frame: pd.DataFrame, *, panel: str, percentiles: Sequence[f
     return fig
 
 
-tsne_silhouette = report.tsne_silhouette  # the score each t-SNE panel shows; a claim uses it too
+def tsne_silhouette(tsne: dict[str, Any]) -> float:
+    """The score each t-SNE panel shows (:func:`regprune.hooks.tsne_silhouette`); a claim uses it too."""
+    from .hooks import tsne_silhouette as score  # lazy: torch and scikit-learn only where a map is drawn
+
+    return score(tsne)
 
 
 def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None = None) -> Figure:
@@ -405,7 +409,7 @@ def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None
             xy = np.asarray(tsne["coords"])
             classes = np.asarray(tsne["labels"]).astype(int)
             ax.scatter(xy[:, 0], xy[:, 1], c=[colors[c % len(colors)] for c in classes], s=4, marker="o", linewidths=0)
-            ax.set(title=f"{label}\nsilhouette {report.tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
+            ax.set(title=f"{label}\nsilhouette {tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
             ax.set_aspect("equal", adjustable="datalim")
             ax.grid(False)
     return fig
