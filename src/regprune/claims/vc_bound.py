@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .. import sweeps
-from ..chapters.vc_bound import DEPTHS, MAJORITY_TEST, SEARCH_MODEL, describe
+from ..chapters.vc_bound import DEPTHS, SEARCH_MODEL, at_majority, describe
 from . import rule
 from .base import Claim, Interval, Part, PartWithLeftOut
 
@@ -80,7 +80,7 @@ def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     if runs.empty:
         return runs
     runs = main_runs(runs).copy()
-    runs["trivial"] = runs["test_acc_%"] <= runs["dataset"].map(MAJORITY_TEST).fillna(-np.inf) + 0.1
+    runs["trivial"] = at_majority(runs["test_acc_%"], runs["dataset"])
     runs["log_r"] = np.log(runs["compression"])
     quant = sweeps.quantization_frame([r for r in records if r["key"] in set(runs["key"])], _coords)
     if not quant.empty:
