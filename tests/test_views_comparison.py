@@ -120,7 +120,10 @@ def test_tally_line():
                                             "awaits GPU run 1 (of 4)")
 
 
-def test_every_section_shows_its_tables_and_figures(records, tmp_path, capsys):
+def test_every_section_shows_its_tables_and_figures(records, tmp_path, capsys, monkeypatch):
+    # the scorecard judges every claim of the book (tests/test_scorecard.py): a hand-made one here
+    card = pd.DataFrame({"claim": ["a", "b", "c"], "verdict": ["reproduced", "not resolved", "reproduced"]})
+    monkeypatch.setattr(view_module.scorecard, "gather", lambda profile, results_dir: card)
     view = views.ChapterView("comparison", "cpu", seeds=[0, 1], records=records, tables_dir=tmp_path,
                              results_dir=tmp_path / "results", display=lambda obj: None)
     for section in ("kept_apart", "trained", "pareto_figures", "fronts", "chosen_on_validation",
@@ -135,5 +138,6 @@ def test_every_section_shows_its_tables_and_figures(records, tmp_path, capsys):
     far = pd.read_csv(tmp_path / "comparison" / "far_from_plain.csv")
     # hinge_lca's seed 0 (5.0%) lies beyond cross-entropy's mean 1.1% + 2 points
     assert far[["method", "seed"]].values.tolist() == [["hinge + VC bound (all layers)", 0]]
+    assert view.shown[-1].value == "**Claims by verdict**: reproduced 2, not resolved 1 (of 3)"
     chosen = pd.read_csv(tmp_path / "comparison" / "chosen_on_validation.csv")
     assert set(chosen["bits_mean"]) == {2400}  # the 8-bit pruned network, 300 weights, 0.5 points worse

@@ -120,11 +120,12 @@ def trained_networks(view: ChapterView) -> None:
 
 
 def fig1_weights(view: ChapterView) -> None:
-    """Fig. 1: softmax vs LLR without decay (left), without vs with decay (right); one colour per run type."""
+    """Fig. 1: softmax vs LLR without decay (left), without vs with decay (right); the same runs keep
+    the same colour in both panels."""
     hist = sweeps.histogram_frame(_lenet(view.records, "lenet300"), describe)
-    line = lambda d: d["output"].map(LABELS) + ", " + d["regularizer"].map(LABELS)  # noqa: E731
-    left = hist[hist["regularizer"] == "none"].assign(panel="softmax vs LLR, no decay", line=line)
-    right = hist[hist["regularizer"].isin(["none", "wd"])].assign(panel="without vs with decay", line=line)
+    hist = hist.assign(line=hist["output"].map(LABELS) + ", " + hist["regularizer"].map(LABELS))
+    left = hist[hist["regularizer"] == "none"].assign(panel="softmax vs LLR, no decay")
+    right = hist[hist["regularizer"].isin(["none", "wd"])].assign(panel="without vs with decay")
     fig = figures.distributions(pd.concat([left, right]), panel="panel", hue="line", labels=LABELS)
     _figure(view, fig, "fig1_weights", f"Fig. 1: LeNet-300-100, density of the trained weights (log scale); {BAND}")
 
