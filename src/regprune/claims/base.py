@@ -125,6 +125,8 @@ class Claim:
         measured = {name: e.verdict for name, e in evidence if e is not None}
         if not measured:
             return UNMEASURED, evidence
+        if len(measured) < len(evidence) and set(measured.values()) <= set(rule.OUT_OF_REACH):
+            return UNMEASURED, evidence  # parts this machine can measure wait for their runs
         if len(self.parts) == 1:
             return next(iter(measured.values())), evidence
         return rule.combine(measured), evidence

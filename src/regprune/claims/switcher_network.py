@@ -98,13 +98,17 @@ def kept_share_gap(method: str):
     """A measure: the paired interval, over seeds, of log(kept FC share) of LeNet-5-Caffe minus that of
     LeNet-300-100 for SNN ``method`` (kept share: nonzero FC parameters after the gates are baked in,
     over the FC parameters), on the runs that did not collapse: below 0 when the bigger network keeps
-    a smaller share, i.e. is sparser."""
+    a smaller share, i.e. is sparser. No run of ``method`` stored: None (not yet measured); runs
+    stored but no seed left with both networks: no interval (n = 0, not resolved)."""
     def measure(frame: pd.DataFrame) -> Interval | None:
-        runs = frame[(frame["method"] == method) & ~frame["collapsed"]]
+        mine = frame[frame["method"] == method]
+        if mine.empty:
+            return None
+        runs = mine[~mine["collapsed"]]
         share = {m: {int(r.seed): math.log(r.fc_nonzero / r.fc_params) for r in runs[runs["model"] == m].itertuples()}
                  for m in MODELS}
         if not set(share["lenet300"]) & set(share["lenet5"]):
-            return None
+            return 0, math.nan, -math.inf, math.inf  # every seed lost a network to a collapse
         return rule.paired_interval(share["lenet300"], share["lenet5"])
     return measure
 

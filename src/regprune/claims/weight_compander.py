@@ -118,8 +118,8 @@ def learned(model: str, statistic) -> Callable[[pd.DataFrame], Interval | None]:
     """A measure: the t interval over the seeds of ``model``'s fine learnable compander of
     ``statistic(row)`` (one run's row: its ``a:<layer>`` and ``b:<layer>`` at the end of training)."""
     def measure(f: pd.DataFrame) -> Interval | None:
-        if "model" not in f:
-            return None
+        if "model" not in f or not {f"{p}:{n}" for p in ("a", "b") for n in layers(model)} <= set(f.columns):
+            return None  # no fine compander's a, b stored for this network
         runs = f[(f["model"] == model) & (f["method"] == "wc_fine") & ~f["collapsed"]]
         values = [statistic(row) for _, row in runs.iterrows()]
         values = [v for v in values if v is not None and np.isfinite(v)]
