@@ -204,6 +204,18 @@ def test_robustness_claims_at_noise_level():
         assert verdict == NS and all("fraction bits" not in e.reason for e in evidence.values()), cid
 
 
+def test_a_method_that_learned_nothing_is_left_out_and_counted():
+    """H+W1+LCA's fnn1 runs at 50% on dna (below the majority class, 50.84%): no seed has a comparison
+    left, so the part has no interval (not resolved, n = 0), says what it left out, and is not taken
+    for a grid still being filled."""
+    recs = [vc_record("dna", m, method, s, _robustness("holds", m, method, s),
+                      acc=50.0 if (m, method) == ("fnn1", "H+W1+LCA") else 90.0)
+            for m in DEPTHS for method in VC_METHODS for s in SEEDS]
+    verdict, evidence = parts("quantize_l1_data_term_least_robust", recs)
+    (e,) = evidence.values()
+    assert verdict == NS and e.n == 0 and "left out, 3 of 54 runs at the majority class (H+W1+LCA 3)" in e.reason
+
+
 def test_the_least_robust_claim_shows_where_the_paper_disagrees_with_itself():
     assert "Table 6 gives H + W1 0.954 above H + W1 + LCA 0.953" in claim("quantize_l1_data_term_least_robust").disagrees
 
