@@ -120,7 +120,8 @@ def test_the_libsvm_claim_names_each_missing_data_set():
 # robustness R (pp): the test accuracy change at every stored width, the same at each width, so the mean is R
 OTHERS = ("H", "H+W2", "H+W1", "H+LCA")
 ROBUST = {  # scenario -> fnn1: {method: per-seed R}; deeper: with-term R - without-term R per seed
-    "holds": {"fnn1": {"H+W1+LCA": [-3.0, -2.9, -2.8], "H+W2+LCA": [0.5, 0.51, 0.52], **{m: [-1.0] * 3 for m in OTHERS}},
+    "holds": {"fnn1": {"H+W1+LCA": [-3.0, -2.9, -2.8], "H+W2+LCA": [0.5, 0.51, 0.52],
+                       **{m: [-1.0] * 3 for m in OTHERS}},
               "deeper": [0.2, 0.25, 0.3]},
     "opposite": {"fnn1": {"H+W1+LCA": [0.5, 0.51, 0.52], "H+W2+LCA": [-3.0, -2.9, -2.8],
                           **{m: [-1.0] * 3 for m in OTHERS}},
@@ -218,7 +219,8 @@ def test_a_method_that_learned_nothing_is_left_out_and_counted():
 
 
 def test_the_least_robust_claim_shows_where_the_paper_disagrees_with_itself():
-    assert "Table 6 gives H + W1 0.954 above H + W1 + LCA 0.953" in claim("quantize_l1_data_term_least_robust").disagrees
+    found = claim("quantize_l1_data_term_least_robust").disagrees
+    assert "Table 6 gives H + W1 0.954 above H + W1 + LCA 0.953" in found
 
 
 # --------------------------------------------------------------------------- 001: first layer near zero, learned a, b
