@@ -51,8 +51,10 @@ def test_the_flop_table_sets_our_counts_beside_the_papers():
                             "pruned, compact network": 36.0},
                            {"model": "resnet32", "control (ours)": 50.0, "pruned (ours)": 40.0,
                             "pruned, compact network": 45.0}])
-    paper = paper_rows(("Table 1", "resnet20", "control", "mflops", 40.0), ("Table 1", "resnet20", "pruning", "mflops", 34.0),
-                       ("Table 1", "resnet32", "control", "mflops", 50.0), ("Table 1", "resnet32", "pruning", "mflops", 41.0),
+    paper = paper_rows(("Table 1", "resnet20", "control", "mflops", 40.0),
+                       ("Table 1", "resnet20", "pruning", "mflops", 34.0),
+                       ("Table 1", "resnet32", "control", "mflops", 50.0),
+                       ("Table 1", "resnet32", "pruning", "mflops", 41.0),
                        ("Table 1", "resnet20", "control", "test_acc_%", 91.0))
     table = view_module.flop_table(counts, paper).set_index("model")
     assert table["exact match"].tolist() == [True, False]

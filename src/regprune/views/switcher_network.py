@@ -211,4 +211,5 @@ def ablations(view: ChapterView) -> None:
     if frame.empty:
         view.note("No ablation runs in this profile.", "ablations")
         return
-    _table(view, frame.replace(LABELS), "ablations", "Ablations beside the main runs with the same model, method and seed")
+    _table(view, frame.replace(LABELS), "ablations",
+           "Ablations beside the main runs with the same model, method and seed")
