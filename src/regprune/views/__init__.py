@@ -20,7 +20,7 @@ import pandas as pd
 
 from .. import chapters, figures, report, results
 from .. import claims as claims_module
-from ..profiles import check_profile, loads_stored
+from ..profiles import check_profile, loads_stored, measured_profile
 
 
 @dataclass
@@ -43,9 +43,13 @@ class ChapterView:
 
     ``grid``: the chapter grid the notebook reads (defaults to ``notebook``); ``train=None`` follows
     :func:`regprune.chapters.records` (a cpu build of a stored-only grid trains nothing).
+    ``needs_gpu``: the notebook shows a part that needs a GPU, so a cpu build shows the stored runs of
+    the ``paper`` grid (:func:`regprune.profiles.measured_profile`, :attr:`grid_profile`) and trains
+    nothing; captions still name the build's profile.
     ``records`` given (tests): used as they are, nothing is loaded or trained."""
 
-    def __init__(self, notebook: str, profile: str, *, grid: str | None = None, seeds: Sequence[int] | None = None,
+    def __init__(self, notebook: str, profile: str, *, grid: str | None = None, needs_gpu: bool = False,
+                 seeds: Sequence[int] | None = None,
                  device: str = "auto", data_root: str | Path | None = None, results_dir: str | Path | None = None,
                  tables_dir: str | Path | None = None, figures_dir: str | Path | None = None,
                  recompute: bool = False, train: bool | None = None,
@@ -53,17 +57,20 @@ class ChapterView:
         self.notebook = notebook
         self.grid = grid or notebook
         self.profile = check_profile(profile)
+        self.grid_profile = measured_profile(self.profile, needs_gpu)
+        if train is None and self.grid_profile != self.profile:
+            train = False  # a cpu build trains no GPU part: it shows what is stored
         self.seeds = seeds
         self.results_dir = results_dir
         self.tables_dir = tables_dir
         self.figures_dir = figures_dir
         self.display = display
         self.shown: list[Shown] = []
-        self.configs = chapters.configs(self.grid, profile, seeds, results_dir)
+        self.configs = chapters.configs(self.grid, self.grid_profile, seeds, results_dir)
         if records is None:
-            records = chapters.records(self.grid, profile, seeds, results_dir=results_dir, train=train,
+            records = chapters.records(self.grid, self.grid_profile, seeds, results_dir=results_dir, train=train,
                                        device=device, data_root=data_root, recompute=recompute)
-            self.configs = chapters.configs(self.grid, profile, seeds, results_dir)  # a staged grid grows as it runs
+            self.configs = chapters.configs(self.grid, self.grid_profile, seeds, results_dir)  # a staged grid grows
         self.records = records
         have = {r["key"] for r in records}
         self.missing = [c for c in self.configs if results.run_key(c) not in have]
@@ -77,7 +84,7 @@ class ChapterView:
 
     def status(self) -> str:
         """One line: how many runs the grid lists, how many are here, how many are missing."""
-        return (f"grid {self.grid!r}, profile {self.profile!r}: {len(self.configs)} runs listed; "
+        return (f"grid {self.grid!r}, profile {self.grid_profile!r}: {len(self.configs)} runs listed; "
                 f"stored or trained: {len(self.records)}; missing: {len(self.missing)}")
 
     def data_label(self, config: dict[str, Any] | None = None, *, sizes: bool = True) -> str:
@@ -101,23 +108,26 @@ class ChapterView:
     # --- showing ------------------------------------------------------------------------
 
     def table(self, df: pd.DataFrame, name: str, title: str, *, data: str | None = None,
-              precision: int = 2, seeds: Sequence[int] | None = None) -> pd.DataFrame:
+              precision: int = 2, seeds: Sequence[int] | None = None, profile: str | None = None) -> pd.DataFrame:
         """Save ``df`` as ``<tables>/<notebook>/<name>.csv`` and display it with the book's renderer;
         the title gets the seeds it covers (``seeds``, default: its seed column; a summary over
-        seeds has none, so it names them). Returns ``df``."""
-        seeds = seeds if seeds is not None else self.seeds_of(df) if "seed" in df else None
+        seeds has none, so it names them). ``profile``: what the caption names, where it is not the
+        view's (a benchmark). Returns ``df``."""
+        if seeds is None and "seed" in df:
+            seeds = self.seeds_of(df)
         if seeds:
-            title = f"{title} [seeds {', '.join(map(str, seeds))}]"
-        self.display(report.show_table(df, name, self.notebook, title=title, profile=self.profile,
+            title = f"{title} [seeds {', '.join(map(str, sorted(seeds)))}]"
+        self.display(report.show_table(df, name, self.notebook, title=title, profile=profile or self.profile,
                                        data=data if data is not None else self.data_label(),
                                        tables_dir=self.tables_dir, precision=precision))
         self.shown.append(Shown("table", name, df))
         return df
 
     def figure(self, fig, name: str, title: str, *, data: str | None = None, seeds: Any = None,
-               note: str = "", vector: bool = True) -> None:
+               note: str = "", vector: bool = True, profile: str | None = None) -> None:
         """Display and save ``fig`` with the book's caption (title, profile, data, seeds)."""
-        caption = figures.caption(title, profile=self.profile, data=data if data is not None else self.data_label(),
+        caption = figures.caption(title, profile=profile or self.profile,
+                                  data=data if data is not None else self.data_label(),
                                   seeds=self.seeds_of() if seeds is None else seeds, note=note)
         if self.display is _display:
             figures.show(fig, caption, name=name, notebook=self.notebook, vector=vector, figures_dir=self.figures_dir)
@@ -156,7 +166,7 @@ class ChapterView:
         """Show a note and return True when no run is stored or trained yet (the sections then skip)."""
         if self.records:
             return False
-        self.note(f"**Not yet measured**: none of the {len(self.missing)} {what} of the `{self.profile}` grid "
+        self.note(f"**Not yet measured**: none of the {len(self.missing)} {what} of the `{self.grid_profile}` grid "
                   "is stored yet; the tables and figures below appear once they have been trained.", "awaiting")
         return True
 
