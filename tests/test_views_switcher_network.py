@@ -135,3 +135,26 @@ def test_without_ablation_or_gates_the_sections_say_so(records, tmp_path):
     view_module.gates(view)
     view_module.ablations(view)
     assert [s.value for s in view.shown] == ["No switcher runs stored.", "No ablation runs in this profile."]
+
+
+def test_cost_frame_counts_collapses_apart_and_keeps_the_fair_baselines(records):
+    """SNN connection: seed 1 collapses (val 20% in epoch 2), so 1 of 3 is counted apart and the mean
+    is over seeds 0 and 2: (97.5 + 98.5) / 2 = 98.0%. The ablation is left out; a fair baseline at
+    half the epochs is kept as its own row; a diverged one counts as stored but not averaged."""
+    extra = [fake_record(config("lenet300", "dense", 0, "equal_updates"), test_acc=0.96, nonzero=1000),
+             fake_record(config("lenet300", "dense", 0, "lr=0.01"), test_acc=0.5, status="diverged")]
+    frame = view_module.cost_frame(records + extra).set_index(["method", "variant"])
+    snn = frame.loc[("SNN connection", "main")]
+    assert (snn["runs"], snn["diverged or collapsed"]) == (3, 1)
+    assert snn["test_acc_pct"] == pytest.approx(98.0) and snn["train_time_s"] == pytest.approx(1.0)
+    assert frame.loc[("dense (ours)", "main"), "test_acc_pct"] == pytest.approx(98.0)
+    assert frame.loc[("dense (ours)", "equal_updates"), "test_acc_pct"] == pytest.approx(96.0)
+    diverged = frame.loc[("dense (ours)", "lr=0.01")]
+    assert (diverged["runs"], diverged["diverged or collapsed"]) == (1, 1) and math.isnan(diverged["test_acc_pct"])
+    assert "snn_lr=0.1" not in frame.index.get_level_values("variant")
+
+
+def test_the_alternation_figure_reads_only_the_main_runs(records):
+    extra = fake_record(config("lenet300", "dense", 0, "equal_updates"), test_acc=0.96, nonzero=1000)
+    steps = view_module.history(records + [extra])
+    assert extra["key"] not in set(steps["key"]) and len(set(steps["key"])) == 6  # 3 dense + 3 SNN

@@ -96,17 +96,40 @@ def claims(view: ChapterView) -> None:
     """Every claim part judged by the book's rule, then one verdict per claim."""
     judged = claims_module.table(view.grid, view.profile, view.results_dir)
     _table(view, judged, "claims", "SNN against the dense baseline, judged by the book's rule", precision=3)
-    view.display(judged.groupby("claim", sort=False)[["claim verdict"]].first())
+    view.verdicts(judged)
+    view.table(cost_frame(view.records), "time_and_accuracy",
+               "Equal wall-clock, the second view: training time and test accuracy per method and baseline "
+               "(means over the runs that completed without collapse; the others counted apart)")
+
+
+def cost_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Per model, method and variant (the fair baselines included, the two ablations left out): runs
+    stored, runs that diverged or collapsed (counted apart, not averaged in), and over the rest the
+    mean training time (s, every epoch once) and mean test accuracy (%)."""
+    records = list(records)
+    frame = runs(records)
+    frame["collapsed"] = frame["key"].map({r["key"]: any(h["val_acc"] < COLLAPSE_BELOW for h in r["history"][1:])
+                                           for r in records}).astype(bool)
+    every = pd.DataFrame([describe(r["config"]) for r in records])
+    fair = lambda f: f[f["variant"].isin(["main", "equal_updates"]) | f["variant"].str.startswith("lr=")]  # noqa: E731
+    by = ["model", "method", "variant"]
+    stored = fair(every).groupby(by, sort=False).size().rename("runs")
+    ok = fair(frame)[~fair(frame)["collapsed"]]
+    means = ok.groupby(by, sort=False).agg(train_time_s=("train_time_s", "mean"), test_acc_pct=("test_acc_%", "mean"))
+    out = pd.concat([stored, ok.groupby(by, sort=False).size().rename("kept"), means], axis=1).reset_index()
+    out["kept"] = out["kept"].fillna(0).astype(int)
+    out.insert(4, "diverged or collapsed", out["runs"] - out["kept"])
+    return out.drop(columns="kept").replace(LABELS)
 
 
 # --- Over the alternation: density, error, collapses ---------------------------------------
 
 
 def history(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """One row per finished run and epoch, with the run's model and method, the test error and the
-    FC density in %."""
+    """One row per finished main run and epoch, with the run's model and method, the test error and
+    the FC density in %."""
     records = list(records)
-    frame = runs(records)[["key", "model", "method"]]
+    frame = main_runs(runs(records))[["key", "model", "method"]]  # not the ablations or fair baselines
     out = results.history_frame(records).merge(frame, on="key")
     out["test_error"] = 100 * (1 - out["test_acc"])
     return out.assign(fc_density_pct=100 * out["fc_density"]) if "fc_density" in out else out
