@@ -122,6 +122,19 @@ def beats(baseline: str, method: str, *, column: str = "method", metric: str = "
     return Part(name, paired(column, baseline, method, metric), "direction", side=side, unit="pp", caveat=caveat)
 
 
+# Sec. 5: the combined network should keep the regularized network's accuracy "equivalent (+-5%)" at a
+# lower FLOP count; fixed on 2026-12-03 before any run of the flops_pruning grid was stored
+THRESHOLD_PP = 5.0
+
+
+def within_threshold(baseline: str, method: str) -> Part:
+    """The part "``method`` - ``baseline`` is above -THRESHOLD_PP points" (test accuracy, paired over seeds)."""
+    name = (f"{LABELS.get(method, method)} - {LABELS.get(baseline, baseline)} (test accuracy, pp) is above "
+            f"-{THRESHOLD_PP:g} pp (the paper's threshold)")
+    return Part(name, paired("method", baseline, method, "test_acc_%"), "bound", side="higher", paper=-THRESHOLD_PP,
+                unit="pp")
+
+
 def _resnet20(text: str) -> str:
     return f"{JPEG}, ResNet-20 only, 30 epochs (lr x0.1 at 15 and 23), bf16, 3 seeds: {text}"
 
@@ -143,8 +156,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("pruning_costs_accuracy", "004", "Sec. 6.3, Table 3", "Soft filter pruning alone costs a little accuracy.",
           FLOPS, _resnet20("the paper's ResNet-20 cost is 0.16 (Table 3) or 0.54 points (Table 1)"),
           (beats("control", "pruning", side="lower"),
-           Part("pruning - control is above -5 pp (the paper's threshold)",
-                paired("method", "control", "pruning", "test_acc_%"), "bound", side="higher", paper=-5.0, unit="pp")),
+           within_threshold("control", "pruning")),
           _flops_frame),
     Claim("mixup_pruning_beats_control", "004", "Sec. 6.4, Table 4", "Mixup with pruning beats the control.", FLOPS,
           _resnet20("the paper's ResNet-20 gain is +0.31 points, at 15.2% fewer FLOPs by construction"),
@@ -155,11 +167,14 @@ CLAIMS: tuple[Claim, ...] = (
           _flops_frame),
     Claim("combination_beats_each_alone", "004", "Abstract, Secs. 1, 6.4, 7",
           "Regularization combined with pruning is a marked improvement over each technique alone.", FLOPS,
-          _resnet20("four named parts: each combination against pruning alone and against its regularizer alone"),
+          _resnet20("four named parts, read as the paper's Sec. 5 sets them up: each combination beats pruning "
+                    "alone in accuracy at the same FLOPs, and matches its regularizer alone within the paper's "
+                    "5-point threshold at fewer FLOPs (fewer by construction: the pruned network; not judged). "
+                    "Sec. 6.4 itself puts mixup with pruning up to 1.67 points below mixup alone"),
           (beats("pruning", "mixup_pruning", caveat=SHORT),
-           beats("mixup", "mixup_pruning"),
+           within_threshold("mixup", "mixup_pruning"),
            beats("pruning", "cutout_pruning"),
-           beats("cutout", "cutout_pruning")), _flops_frame,
+           within_threshold("cutout", "cutout_pruning")), _flops_frame,
           disagrees="Sec. 6.4 says cutout with pruning rises more than 1.81 points above cutout alone for ResNet-32, "
                     "44, 56 and 110 (naming ResNet 44 twice); its own Table 1 gives +0.13, +1.02, +1.51 and +1.81"),
     Claim("regularization_depth_trends", "004", "Sec. 6.2, Table 2",
