@@ -235,5 +235,11 @@ def test_errors_by_method_one_row_per_method_one_series_per_model():
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["plain", "our method", "theirs"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["lenet300", "LeNet-5"]
-    assert fig.get_size_inches()[0] == figures.SINGLE[0]
+    assert fig.get_size_inches()[0] == figures.NARROW and fig.axes[0].get_xscale() == "linear"  # 1 to 3.2: linear
     readable(fig, max_per_row=1)
+
+
+def test_class_names_for_the_t_sne_legend():
+    assert figures.class_names("cifar10-jpeg")[:2] == ("airplane", "automobile")
+    assert figures.class_names("cifar10") == figures.class_names("cifar10-jpeg")
+    assert figures.class_names("mnist") is None  # the digit is the name

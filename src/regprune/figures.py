@@ -35,6 +35,8 @@ PNG_SCALE = 2
 MAX_SERIES = 8  # distinguishable series per axis
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 DASHES = ("-", "--", ":", "-.")
+NARROW = 5.0  # inches: a one-panel figure that a phone shows at three quarters of its size
+LOG_SPAN = 8  # a value axis spanning more than this factor is drawn on a log scale
 OTHER = "0.7"  # grey: context drawn behind the series a figure is about
 
 AXES = {"nonzero_weights": "nonzero weights", "macs": "MACs per example (nonzero weights)",
@@ -381,6 +383,15 @@ def percentile_bands(frame: pd.DataFrame, *, panel: str, percentiles: Sequence[f
     return fig
 
 
+def class_names(dataset: str) -> tuple[str, ...] | None:
+    """The names of a data set's classes, for :func:`tsne_maps`'s legend (``classes=``): CIFAR-10's
+    ten words; None where the class index is the name (MNIST's digits) or none is known."""
+    from .data import cifar10_jpeg
+
+    name = dataset.removeprefix("synthetic-")
+    return cifar10_jpeg.CLASSES if name in ("cifar10", "cifar10-jpeg") else None
+
+
 tsne_silhouette = report.tsne_silhouette  # the score each t-SNE panel shows; a claim uses it too
 
 
@@ -724,18 +735,22 @@ def scatter(frame: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabe
 
 
 def errors_by_method(frame: pd.DataFrame, *, method: str = "method", hue: str = "model", y: str = "test_error_%",
-                     labels: dict[str, str] | None = None, xlabel: str = "test error (%, log scale)") -> Figure:
+                     labels: dict[str, str] | None = None, xlabel: str = "test error (%)") -> Figure:
     """One row per ``method`` value, its ``y`` as a dot (mean over seeds) with the seeds' min-max as a
     bar, one colour and marker per ``hue`` value (rows nudged apart): a one-panel figure, narrow enough
-    for a phone, that shows where a paper's methods land (the landing page draws one per paper)."""
+    (:data:`NARROW`) to keep its text readable on a phone, that shows where a paper's methods land
+    (the landing page draws one per paper). The axis is logarithmic where the values span more than
+    :data:`LOG_SPAN` x, linear otherwise (a log axis over less than a decade has one or two labels)."""
     labels = labels or {}
     rows = list(dict.fromkeys(frame[method]))
     hues = list(dict.fromkeys(frame[hue]))[:MAX_SERIES]
     looks = series_styles(hues)
     stats = frame.groupby([method, hue], sort=False)[y].agg(["mean", "min", "max"]).reset_index()
+    positive = frame.loc[frame[y] > 0, y]
+    logx = not positive.empty and positive.max() / positive.min() > LOG_SPAN
     with book_style():
         fig, (ax,) = grid(1)
-        fig.set_size_inches(SINGLE[0], 0.42 * len(rows) + 0.35 * math.ceil(len(hues) / 3) + 1.5)
+        fig.set_size_inches(NARROW, 0.42 * len(rows) + 0.35 * math.ceil(len(hues) / 2) + 1.5)
         step = 0.5 / max(len(hues), 1)
         for j, value in enumerate(hues):
             part = stats[stats[hue] == value]
@@ -745,8 +760,12 @@ def errors_by_method(frame: pd.DataFrame, *, method: str = "method", hue: str = 
                         ms=6, label=labels.get(value, str(value)))
         ax.set_yticks(range(len(rows)), [labels.get(m, str(m)) for m in rows])
         ax.set_ylim(len(rows) - 0.5, -0.5)  # the first method on top
-        ax.set(xscale="log", xlabel=xlabel)
-        log_labels(ax.xaxis)
+        if logx:
+            ax.set(xscale="log", xlabel=f"{xlabel.rstrip(')')}, log scale)" if xlabel.endswith(")") else xlabel)
+            log_labels(ax.xaxis)
+        else:
+            ax.set(xlabel=xlabel)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         ax.grid(axis="y", visible=False)
-        legend_below(fig)
+        legend_below(fig, ncol=min(len(hues), 2) if max(len(str(labels.get(h, h))) for h in hues) > 10 else None)
     return fig

@@ -90,10 +90,12 @@ MEASURE = r"""
     scrolling_tables: tables.filter(scrolls).length,
     wide_figures: images.filter(clipped).map(name),
     broken_images: images.filter(i => i.complete && i.naturalWidth === 0).map(name),
-    // a figure's text is drawn at about 16 px at its layout width (its width attribute, else its
-    // natural CSS width); shrunk to fit a narrow column, its text shrinks with it
+    // a figure's text is drawn at about 16 px at its layout width (the width its page gives it: a
+    // 2x PNG's style or attribute, else the image's natural CSS width); shrunk to fit a narrow
+    // column, its text shrinks with it
     figure_scales: images.map(i => {
-      const layout = parseFloat(i.getAttribute('width')) || i.naturalWidth;
+      const layout = (i.style.width.endsWith('px') && parseFloat(i.style.width))
+                     || parseFloat(i.getAttribute('width')) || i.naturalWidth;
       const shown = i.getBoundingClientRect().width;
       return layout > 0 && shown > 0 ? [name(i), shown / layout] : null;
     }).filter(Boolean),
