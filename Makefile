@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 PROFILE ?= cpu
 
 .PHONY: install test book bench notebooks clean mutate
-.PHONY: bench-reparam bench-latency bench-regeneration bench-analysis bench-switcher
+.PHONY: bench-reparam bench-latency bench-regeneration bench-analysis bench-switcher bench-summary
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)  # also repairs a venv cut short
@@ -32,10 +32,16 @@ check-site: $(STAMP)
 notebooks: $(STAMP)
 	$(VENV)/bin/regprune sync-notebooks
 
-bench: $(STAMP)  # 6-10 minutes on 2 cores (by the CPU); the end-to-end part needs $$REGPRUNE_DATA with MNIST
+bench: $(STAMP)  # 15-25 minutes on 2 cores (by the CPU); the end-to-end and analysis parts need $$REGPRUNE_DATA with MNIST
 	$(PY) bench/throughput.py
 	$(PY) bench/reparam_overhead.py
+	$(PY) bench/switcher.py
+	$(PY) bench/analysis.py
 	$(PY) bench/regeneration.py
+	$(PY) bench/summary.py
+
+bench-summary:  # each benchmark's latest stored figure against issue 31's target; measures nothing
+	$(PY) bench/summary.py
 
 bench-reparam: $(STAMP)
 	$(PY) bench/reparam_overhead.py

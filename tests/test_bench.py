@@ -48,3 +48,23 @@ def test_regeneration_sums_the_stored_runs(tmp_path):
     found, missing = results.stored(chapters.configs("weight_compander", "cpu"))
     assert rows["weight_compander"]["stored"] == len(found) and rows["weight_compander"]["missing"] == len(missing)
     assert rows["weight_compander"]["stored_hours"] == pytest.approx(sum(r["wall_time_s"] for r in found) / 3600)
+
+
+def test_bench_summary_reads_each_figure_against_its_target(tmp_path):
+    """Met or not follows the stored figure and the target; a missing file reads 'not measured'."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import summary
+
+    (tmp_path / "reparam_overhead.json").write_text(json.dumps({"created": "2026-12-03T00:00:00", "rows": [
+        {"model": "lenet300", "variant": "compander", "overhead_pct": 30.0},
+        {"model": "lenet5", "variant": "compander", "overhead_pct": 19.0},
+        {"model": "lenet5", "variant": "plain", "overhead_pct": 0.0}]}))
+    (tmp_path / "switcher.json").write_text(json.dumps({"target_ratio": 3.0, "rows": [
+        {"variant": "plain", "ratio_to_plain": 1.0}, {"variant": "neuron/snn", "ratio_to_plain": 2.5}]}))
+    by_item = {r["item"]: r for r in summary.rows(tmp_path)}
+    assert by_item["compander overhead, lenet300"]["met"] is False  # 30% > 25%
+    assert by_item["compander overhead, lenet5"]["met"] is True  # 19% <= 20%
+    assert by_item["compander overhead, resnet20"]["met"] is None  # no row: not measured
+    assert by_item["switcher update / plain update, neuron/snn"]["met"] is True
+    assert by_item["post-training analysis, LeNet-5 (comparison grid)"]["met"] is None
+    assert "| compander overhead, lenet300 | +30.0% | <= 25% | no |" in summary.table(summary.rows(tmp_path))

@@ -159,3 +159,23 @@ def test_records_trains_what_is_missing_and_names_a_failure(tmp_path, monkeypatc
     monkeypatch.setattr(results.experiment, "execute", broken)
     with pytest.raises(RuntimeError, match=r"quickstart \(smoke\): \d run\(s\) failed; first: .*disk on fire"):
         chapters.records("quickstart", "smoke", [1], results_dir=tmp_path, report=lambda line: None)
+
+
+def test_a_config_is_checked_once_and_again_only_when_it_changes(monkeypatch):
+    """chapters.configs checks each config where it is made; the store and the runner call
+    validate again as a guard, which for the same content is a lookup, not a second check."""
+    checked = []
+    real = experiment._check
+    monkeypatch.setattr(experiment, "_check", lambda c: (checked.append(c), real(c)))
+    monkeypatch.setattr(experiment, "_VALIDATED", set())
+    config = chapters.configs("quickstart", "smoke")[0]
+    assert len(checked) == 1
+    experiment.validate(config)
+    results.stored([config])
+    assert len(checked) == 1
+    config["train"]["epochs"] = -1  # changed in place: checked again, and the bad value is caught
+    with pytest.raises(ConfigError):
+        experiment.validate(config)
+    with pytest.raises(ConfigError):  # a config that failed is never remembered as checked
+        experiment.validate(config)
+    assert len(checked) == 3

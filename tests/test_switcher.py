@@ -146,13 +146,21 @@ def test_fc_counts_in_the_run_summary():
 def test_switcher_grids():
     cpu = chapters.configs("switcher_network", "cpu")
     cells = [sn.describe(c) for c in cpu]
-    assert len(cpu) == 20 and {d["method"] for d in cells} == set(sn.METHODS)
-    for c in cpu:
+    assert len(cpu) == 32 and {d["method"] for d in cells} == set(sn.METHODS)
+    for c, d in zip(cpu, cells):
         experiment.validate(c)
         t = c["train"]
         lr = 0.01 if c["model"]["name"] == "lenet5" else 0.1  # LeNet-5-Caffe diverges at the paper's 0.1
-        assert (t["optimizer"], t["lr"], t["batch_size"], t["schedule"]) == ("sgd", lr, 64, "plateau")
+        if d["variant"].startswith("lr="):  # the fair baseline's other trial rate
+            lr = 0.11 - lr
+        assert (t["optimizer"], t["lr"], t["batch_size"], t["schedule"]) == ("sgd", pytest.approx(lr), 64, "plateau")
+        assert t["epochs"] == (5 if d["variant"] == "equal_updates" else 10)
         assert (c.get("reparam") is None) == (c["hooks"] == [])
+    # the fair baselines: dense only, per model 3 seeds at half the epochs and 3 at the other rate
+    fair = sorted((d["model"], d["variant"]) for d in cells if d["variant"] not in ("main", "snn_lr=0.1", "tnn_first"))
+    assert fair == sorted([(m, v) for m, v in [("lenet300", "equal_updates"), ("lenet300", "lr=0.01"),
+                                                ("lenet5", "equal_updates"), ("lenet5", "lr=0.1")] for _ in range(3)])
+    assert all(d["method"] == "dense" for d in cells if d["variant"] in ("equal_updates", "lr=0.01", "lr=0.1"))
     # every main SNN run learns its gates at SNN_LR; the one ablation at the paper's 0.1
     variants = [(d["variant"], sn.snn_lr(c)) for d, c in zip(cells, cpu) if d["method"] != "dense"]
     assert sorted(v for v, _ in variants).count("main") == 12

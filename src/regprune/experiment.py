@@ -18,6 +18,7 @@ before any data is read or any training starts.
 from __future__ import annotations
 
 import inspect
+import json
 import math
 import time
 from pathlib import Path
@@ -58,8 +59,25 @@ def _check_spec(registry: Registry, spec: Any, param: str) -> None:
             raise ConfigError(f"{param}: unknown setting {key!r}; allowed: {sorted(params)}")
 
 
+_VALIDATED: set[str] = set()  # canonical JSON of the configs this process has checked
+
+
 def validate(config: dict[str, Any]) -> dict[str, Any]:
-    """Check every name and setting of a run config; raise ConfigError naming the bad one."""
+    """Check every name and setting of a run config; raise ConfigError naming the bad one.
+
+    A config is checked once, where it is made (:func:`regprune.chapters.configs`); the places that
+    store or run it (:mod:`regprune.results`, :mod:`regprune.runner`, :func:`execute`) call this
+    again as a guard for hand-made configs, and for one already checked (same content) that is a
+    lookup, not a second check. A config changed in place is checked again."""
+    canonical = json.dumps(config, sort_keys=True, default=repr)
+    if canonical in _VALIDATED:
+        return config
+    _check(config)
+    _VALIDATED.add(canonical)
+    return config
+
+
+def _check(config: dict[str, Any]) -> None:
     unknown = sorted(set(config) - set(CONFIG_KEYS))
     if unknown:
         raise ConfigError(f"unknown run config key(s) {unknown}; allowed: {list(CONFIG_KEYS)}")
@@ -84,7 +102,6 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             _check_spec(registry, spec, f"{key}[{i}]")
             _build(registry, spec, f"{key}[{i}]")
     TrainConfig.from_dict(config.get("train"))
-    return config
 
 
 def _build(registry: Registry, spec: Any, param: str, **extra: Any) -> Any:

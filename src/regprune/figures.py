@@ -392,7 +392,11 @@ def class_names(dataset: str) -> tuple[str, ...] | None:
     return cifar10_jpeg.CLASSES if name in ("cifar10", "cifar10-jpeg") else None
 
 
-tsne_silhouette = report.tsne_silhouette  # the score each t-SNE panel shows; a claim uses it too
+def tsne_silhouette(tsne: dict[str, Any]) -> float:
+    """The score each t-SNE panel shows (:func:`regprune.hooks.tsne_silhouette`); a claim uses it too."""
+    from .hooks import tsne_silhouette as score  # lazy: torch and scikit-learn only where a map is drawn
+
+    return score(tsne)
 
 
 def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None = None,
@@ -425,7 +429,7 @@ def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None
             xy = np.asarray(tsne["coords"])
             labels = np.asarray(tsne["labels"]).astype(int)
             ax.scatter(xy[:, 0], xy[:, 1], c=[colors[c % len(colors)] for c in labels], s=4, marker="o", linewidths=0)
-            ax.set(title=f"{label}\nsilhouette {report.tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
+            ax.set(title=f"{label}\nsilhouette {tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
             ax.set_aspect("equal", adjustable="datalim")
             ax.grid(False)
         handles = [Line2D([], [], ls="", marker="o", ms=8, color=colors[c % len(colors)]) for c in present]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 from .callbacks import HOOKS, FitState, Hook
@@ -146,3 +147,12 @@ class TSNEEmbedding(Hook):
         coords = TSNE(2, perplexity=perplexity, init="pca", random_state=state.seed).fit_transform(x)
         return {"tsne": {"layer": name, "labels": test.y[picked].tolist(),
                          "coords": [[round(float(a), 3), round(float(b), 3)] for a, b in coords]}}
+
+
+def tsne_silhouette(tsne: dict[str, Any]) -> float:
+    """Silhouette score of a stored 2-D t-SNE map (hook ``tsne_embedding``) by class: higher means
+    tighter, better separated classes; NaN with fewer than two classes."""
+    from sklearn.metrics import silhouette_score  # lazy: only t-SNE pages need scikit-learn
+
+    y = np.asarray(tsne["labels"])
+    return float(silhouette_score(np.asarray(tsne["coords"]), y)) if len(set(y.tolist())) > 1 else float("nan")

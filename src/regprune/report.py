@@ -101,12 +101,3 @@ def side_by_side(reference: pd.DataFrame, ours: pd.DataFrame, *, by: Sequence[st
             row[f"{m} mean"], row[f"{m} std"] = part[m].mean(), part[m].std()
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def tsne_silhouette(tsne: dict[str, Any]) -> float:
-    """Silhouette score of a stored 2-D t-SNE map (hook ``tsne_embedding``) by class: higher means
-    tighter, better separated classes; NaN with fewer than two classes."""
-    from sklearn.metrics import silhouette_score  # lazy: only t-SNE pages need scikit-learn
-
-    y = np.asarray(tsne["labels"])
-    return float(silhouette_score(np.asarray(tsne["coords"]), y)) if len(set(y.tolist())) > 1 else float("nan")

@@ -15,6 +15,7 @@ import inspect
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from .. import experiment
 from ..profiles import check_profile, loads_stored
 from . import comparison, efficiency_llr, flops_pruning, quickstart, switcher_network, vc_bound, weight_compander  # noqa: F401  (they register)
 from .base import CHAPTERS
@@ -43,8 +44,12 @@ def configs(chapter: str, profile: str, seeds: Sequence[int] | None = None,
         seeds = [int(s) for s in seeds]
     fn = CHAPTERS.get(chapter)
     if "results_dir" in inspect.signature(fn).parameters:
-        return fn(profile, seeds, results_dir=results_dir)
-    return fn(profile, seeds)
+        made = fn(profile, seeds, results_dir=results_dir)
+    else:
+        made = fn(profile, seeds)
+    for config in made:  # checked once, here where it is made (a bad grid fails before anything runs)
+        experiment.validate(config)
+    return made
 
 
 def records(chapter: str, profile: str, seeds: Sequence[int] | None = None, *,

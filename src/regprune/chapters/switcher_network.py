@@ -106,7 +106,29 @@ def switcher_network(profile: str, seeds: Sequence[int] | None) -> list[dict[str
     # one LeNet-5 run, SNN connection, the second seed of the grid
     tnn_first = _configs(profile, s["data"], "lenet5", ["snn_connection"], seeds[1:2] or seeds[:1], train)[0]
     tnn_first["hooks"] = [{**ALTERNATION, "first": "tnn"}]
-    return out + [paper_lr, tnn_first]
+    return out + [paper_lr, tnn_first] + fair_baselines(profile, s["data"], seeds, train)
+
+
+# The rates the SNN's rate was chosen from in setup probes: the dense baseline gets the same two trials.
+LR_TRIALS = (0.1, 0.01)
+
+
+def fair_baselines(profile: str, data: dict[str, Any], seeds: Sequence[int], train: dict[str, Any]
+                   ) -> list[dict[str, Any]]:
+    """The dense baseline under the two fairness rules of the book (``variant`` in :func:`describe`):
+
+    * ``equal_updates``: half the epochs. The alternation trains the task network in every other
+      epoch, so a switcher run of E epochs gives it the updates of E/2 dense epochs.
+    * ``lr=<rate>``: the other rate of ``LR_TRIALS``. The SNN's rate was picked from these two in
+      setup runs; with this run the baseline's rate can be picked the same way, on validation."""
+    out = []
+    for model in ("lenet300", "lenet5"):
+        half = _configs(profile, data, model, ["dense"], seeds, {**train, "epochs": max(1, train["epochs"] // 2)})
+        other = _configs(profile, data, model, ["dense"], seeds, train)
+        for c in other:
+            c["train"]["lr"] = next(lr for lr in LR_TRIALS if not math.isclose(lr, c["train"]["lr"]))
+        out += half + other
+    return out
 
 
 # Tables 2 and 3: which models each table runs (VGG16 has no SNN-connection row in the paper; we
@@ -160,11 +182,16 @@ def snn_lr(config: dict[str, Any]) -> float | None:
 def describe(config: dict[str, Any]) -> dict[str, Any]:
     """The grid coordinates of a run config: model, method, dataset, seed, and ``variant``
     ("main"; "snn_lr=..." for a run whose SNN learns at another rate than SNN_LR, "tnn_first" for
-    one whose alternation starts with the task network)."""
+    one whose alternation starts with the task network; "equal_updates" and "lr=..." for the dense
+    baselines of :func:`fair_baselines`)."""
     lr = snn_lr(config)
     first = next((h.get("first", "snn") for h in config["hooks"] if h["name"] == ALTERNATION["name"]), "snn")
     variants = ([] if lr is None or math.isclose(lr, SNN_LR) else [f"snn_lr={lr:g}"]) + \
         ([] if first == "snn" else [f"{first}_first"])
+    if lr is None and config["data"]["name"].removeprefix("synthetic-") == "mnist":
+        recipe = {**TRAIN, **pick(MNIST, config["profile"])["train"], **MODEL_TRAIN.get(config["model"]["name"], {})}
+        variants += [] if config["train"]["epochs"] >= recipe["epochs"] else ["equal_updates"]
+        variants += [] if math.isclose(config["train"]["lr"], recipe["lr"]) else [f"lr={config['train']['lr']:g}"]
     return {"model": config["model"]["name"], "method": method_of(config),
             "dataset": config["data"]["name"].removeprefix("synthetic-"), "seed": config["seed"],
             "variant": ", ".join(variants) or "main"}

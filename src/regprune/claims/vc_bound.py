@@ -97,7 +97,7 @@ def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _silhouette(tsne: dict[str, Any]) -> float:
-    from ..report import tsne_silhouette  # lazy: scikit-learn only where a t-SNE map is stored
+    from ..hooks import tsne_silhouette  # lazy: scikit-learn only where a t-SNE map is stored
 
     return tsne_silhouette(tsne)
 

@@ -1,0 +1,79 @@
+"""Issue 31's figures in one table: each benchmark's latest stored result against its target.
+
+Reads `bench/results/*.json` (written by the benchmark scripts, each a same-run ratio or a
+timing of stored runs) and prints, per item, what was measured, the target, whether it is met,
+and when and on which commit it was measured. `make bench` ends with it; `make bench-summary`
+prints it alone. Measures nothing itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+# (item, target, how "met" reads) fixed by issue 31, before measuring
+OVERHEAD_TARGETS = {"lenet300": 25.0, "lenet5": 20.0, "resnet20": 3.0}
+
+
+def _when(result: dict) -> str:
+    env = result.get("environment", {})
+    commit = (env.get("git_commit") or "")[:7]
+    return " ".join(p for p in (result.get("created", "")[:10], commit, "(dirty)" if env.get("git_dirty") else "") if p)
+
+
+def rows(root: Path = RESULTS) -> list[dict]:
+    """One row per item of issue 31 with its latest stored figure (``met`` None: not measured)."""
+    def load(name: str) -> dict | None:
+        path = root / name
+        return json.loads(path.read_text()) if path.exists() else None
+
+    out = []
+    overhead = load("reparam_overhead.json")
+    for model, target in OVERHEAD_TARGETS.items():
+        row = next((r for r in (overhead or {}).get("rows", [])
+                    if r["model"] == model and r["variant"] == "compander"), None)
+        out.append({"item": f"compander overhead, {model}", "measured": None if row is None else f"{row['overhead_pct']:+.1f}%",
+                    "target": f"<= {target:g}%", "met": None if row is None else row["overhead_pct"] <= target,
+                    "when": _when(overhead) if overhead else "not measured"})
+    analysis = load("analysis_lenet5.json")
+    out.append({"item": "post-training analysis, LeNet-5 (comparison grid)",
+                "measured": None if analysis is None else f"{analysis['total_s']:.0f} s",
+                "target": f"<= {analysis['target_s']:.0f} s" if analysis else "<= 60 s",
+                "met": None if analysis is None else analysis["total_s"] <= analysis["target_s"],
+                "when": _when(analysis) if analysis else "not measured"})
+    switcher = load("switcher.json")
+    if switcher:
+        for r in switcher["rows"]:
+            if r["variant"] != "plain":
+                out.append({"item": f"switcher update / plain update, {r['variant']}", "measured": f"{r['ratio_to_plain']:.1f}x",
+                            "target": f"<= {switcher['target_ratio']:g}x", "met": r["ratio_to_plain"] <= switcher["target_ratio"],
+                            "when": _when(switcher)})
+    else:
+        out.append({"item": "switcher update / plain update", "measured": None, "target": "<= 3x", "met": None,
+                    "when": "not measured"})
+    regen = load("regeneration.json")
+    if regen:
+        total = regen["stored_hours"] + (regen["projected_missing_hours"] or 0)
+        unknown = f"; {', '.join(regen['unknown'])} not projected (no run stored)" if regen.get("unknown") else ""
+        out.append({"item": "cpu profile, regenerated from scratch", "measured": f"{total:.1f} h{unknown}",
+                    "target": f"<= {regen['target_hours']:g} h", "met": total <= regen["target_hours"],
+                    "when": regen.get("created", "?")[:10]})
+    out.append({"item": "ResNet-20 CIFAR-10 epoch on an H100-class GPU", "measured": None, "target": "<= 2 s",
+                "met": None, "when": "not measured: no GPU lent to this machine yet"})
+    return out
+
+
+def table(items: list[dict]) -> str:
+    lines = ["| item | measured | target | met | measured on |", "|---|---:|---:|---|---|"]
+    for r in items:
+        met = "not measured" if r["met"] is None else ("yes" if r["met"] else "no")
+        lines.append(f"| {r['item']} | {r['measured'] or '—'} | {r['target']} | {met} | {r['when']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(rows()))
+    sys.exit(0)
