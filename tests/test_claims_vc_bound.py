@@ -165,4 +165,5 @@ def test_tighter_clusters_one_part_per_depth(judged):
 
 def test_one_seed_resolves_nothing():
     recs = [r for r in records() if r["config"]["seed"] == 0]
-    assert {c.evaluate(recs)[0] for c in V.CLAIMS} == {rule.NOT_RESOLVED}
+    measurable = [c for c in V.CLAIMS if c.id != "libsvm_other_datasets"]  # its data cannot be had: no run at all
+    assert {c.evaluate(recs)[0] for c in measurable} == {rule.NOT_RESOLVED}

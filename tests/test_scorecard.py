@@ -9,6 +9,7 @@ import pytest
 from regprune import book, scorecard
 from regprune.chapters import drafts
 from regprune.claims import base, rule
+from regprune.claims.base import OutOfReach
 from regprune.registry import ConfigError
 
 
@@ -100,7 +101,12 @@ def test_real_claims_before_any_run(tmp_path):
     card = scorecard.gather(claims=None, results_dir=tmp_path / "no-results")
     coded = CLAIMS["claim_id"].isin(list(claims.by_id())).to_numpy()
     runless = CLAIMS["claim_id"].isin([c.id for c in flop_claims.CLAIMS]).to_numpy()  # counted and timed, no run
-    assert (card.loc[coded & ~runless, "verdict"] == "not yet measured").all()  # judged on stored runs: none here
+    # claims no run here can measure (other depths, data that cannot be had) say so, stored runs or not
+    unreachable = CLAIMS["claim_id"].isin([i for i, c in claims.by_id().items()
+                                           if all(isinstance(p, OutOfReach) for p in c.parts)]).to_numpy()
+    assert unreachable.any() and card.loc[unreachable, "verdict"].isin(["awaits GPU run", "data unavailable"]).all()
+    assert card.loc[unreachable, "profile"].eq("").all()
+    assert (card.loc[coded & ~runless & ~unreachable, "verdict"] == "not yet measured").all()  # no stored runs here
     assert (card.loc[runless, "verdict"] != "not yet measured").all()
     assert (card.loc[~coded, "verdict"] == "awaits GPU run").all() and CLAIMS.loc[~coded, "needs_gpu"].all()
 

@@ -3,7 +3,8 @@
 The claims and the papers' numbers are transcribed once, in ``paper_data/claims.csv``. Our side
 comes from the claims written as code (:mod:`regprune.claims`), judged by the book's one rule on
 the stored runs, so the scorecard never retypes a number of ours and follows the runs. A claim
-that needs a GPU and is not coded *awaits GPU run*; every other claim is coded (a test says so).
+that needs a GPU and is not coded *awaits GPU run*; every other claim is coded (a test says so). A
+coded claim no run here can measure says why: it awaits a GPU run, or its data is unavailable.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .claims.base import UNMEASURED
-from .claims.rule import AWAITS_GPU, DATA_UNAVAILABLE, VERDICTS as RULE_VERDICTS
+from .claims.rule import AWAITS_GPU, DATA_UNAVAILABLE, OUT_OF_REACH, VERDICTS as RULE_VERDICTS
 from .profiles import check_profile
 from .registry import ConfigError
 
@@ -77,7 +78,7 @@ def gather(profile: str = "cpu", claims: pd.DataFrame | str | Path | None = None
         if c.claim_id in coded:
             ours, outcome = _from_code(coded[c.claim_id], profile, results_dir)
             rows.append({"paper": c.paper, "claim": c.claim, "paper_value": c.paper_value, "source": c.source,
-                         "ours": ours, "profile": profile if outcome != UNMEASURED else "",
+                         "ours": ours, "profile": profile if outcome not in (UNMEASURED, *OUT_OF_REACH) else "",
                          "data": coded[c.claim_id].scope,
                          "verdict": outcome, "chapter": c.chapter})
             continue

@@ -70,6 +70,15 @@ DATA = {
 # The share of the largest class in each of our test splits (%): a network that predicts one class
 # scores this. Counted from the data files with these splits; tests/test_vc_bound_chapter.py checks it.
 MAJORITY_TEST = {"dna": 50.84, "a9a": 76.38, "w8a": 97.03, "mnist": 11.35}
+
+
+def at_majority(test_acc_pct, dataset):
+    """True where a test accuracy (%) is at or below its data set's ``MAJORITY_TEST`` share + 0.1 pp:
+    a network that predicts one class, i.e. learned nothing (False for a data set not listed).
+    Both arguments are pandas Series of the same index."""
+    return test_acc_pct <= dataset.map(MAJORITY_TEST).fillna(float("-inf")) + 0.1
+
+
 PAPER_DATASET = {"mnist": "libsvm-mnist"}  # our data set -> its name in paper_numbers.csv (the paper's LIBSVM copy)
 # w8a departs in batch size: at 128 (with lr 0.01 or 0.1, and 0.5 or 1.0 in a probe) every network
 # stayed at the majority class (97.0%) under the 1/epoch decay; at 16 it learns within 2-4 epochs.

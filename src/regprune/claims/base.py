@@ -4,7 +4,8 @@ A :class:`Claim` has one or more named :class:`Part` s. Each part measures one i
 stored records of one grid (``measure(frame) -> interval | None``, with the frame one row per
 completed run and seed) and is judged by :func:`regprune.claims.rule.judge`; a claim of several
 parts is combined by :func:`regprune.claims.rule.combine`. A part that no stored run measures
-yet is *not yet measured*: a grid still being filled, not a verdict.
+yet is *not yet measured*: a grid still being filled, not a verdict; a part that no run on this
+machine can measure (:class:`OutOfReach`) says why: it awaits a GPU run, or its data is unavailable.
 """
 
 from __future__ import annotations
@@ -76,6 +77,32 @@ class PartWithLeftOut(Part):
 
 
 @dataclass(frozen=True)
+class OutOfReach(Part):
+    """A part this machine cannot measure: ``blocked`` is :data:`rule.AWAITS_GPU` (its runs are in a
+    profile that needs a GPU; its ``measure`` judges them by the rule once they are stored) or
+    :data:`rule.DATA_UNAVAILABLE` (its data cannot be had here; see :func:`data_unavailable`).
+    ``why`` is the reason shown in place of an interval while nothing is measured."""
+
+    blocked: str = rule.AWAITS_GPU
+    why: str = ""
+
+    def judge(self, frame: pd.DataFrame) -> rule.Evidence | None:
+        e = super().judge(frame)
+        return e if e is not None else rule.out_of_reach(self.blocked, self.why, self.paper, self.tolerance)
+
+
+def _no_runs(frame: pd.DataFrame) -> Interval | None:
+    """The measure of a part whose data cannot be had: no run of ours can hold it."""
+    return None
+
+
+def data_unavailable(name: str, why: str, paper: float | None = None) -> OutOfReach:
+    """A part on data this machine cannot have (CIFAR-100, TinyImageNet, ImageNet, the LIBSVM files
+    not in ``shared/data``): judged *data unavailable*, with ``why``."""
+    return OutOfReach(name, _no_runs, "direction", side="higher", paper=paper, blocked=rule.DATA_UNAVAILABLE, why=why)
+
+
+@dataclass(frozen=True)
 class Claim:
     """A claim of a paper (``id`` as in ``paper_data/claims.csv``) judged on the runs of ``grid``."""
 
@@ -98,6 +125,8 @@ class Claim:
         measured = {name: e.verdict for name, e in evidence if e is not None}
         if not measured:
             return UNMEASURED, evidence
+        if len(measured) < len(evidence) and set(measured.values()) <= set(rule.OUT_OF_REACH):
+            return UNMEASURED, evidence  # parts this machine can measure wait for their runs
         if len(self.parts) == 1:
             return next(iter(measured.values())), evidence
         return rule.combine(measured), evidence

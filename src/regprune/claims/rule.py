@@ -20,6 +20,8 @@
   Anything else is **not resolved**: a difference at noise level is never a contradiction. One
   seed gives no interval, so it resolves nothing. A number *counted* exactly on a network (its
   FLOPs; :func:`counted`) has no sampling noise: its interval is the point itself.
+* A claim (or sub-claim) this machine cannot measure *awaits a GPU run* or its *data* is
+  *unavailable* here (:func:`out_of_reach`), always with the reason; it is never guessed.
 * A claim split into named sub-claims is **partly** reproduced when some of them are and some are
   not; each sub-claim keeps its own verdict (:func:`combine`). Nothing else is ever "partly".
 
@@ -204,6 +206,19 @@ def judge(interval: tuple[int, float, float, float], *, shape: str, paper: float
     if against:
         return Evidence(NOT_REPRODUCED, n, mean, low, high, None, None, f"{ci}: not {side} than the baseline")
     return Evidence(NOT_RESOLVED, n, mean, low, high, None, None, f"{ci} contains 0: a difference at noise level")
+
+
+OUT_OF_REACH = (AWAITS_GPU, DATA_UNAVAILABLE)
+
+
+def out_of_reach(verdict: str, reason: str, paper: float | None = None, tolerance: float | None = None) -> Evidence:
+    """The verdict on a (sub-)claim this machine cannot measure: its runs await a GPU, or its data
+    cannot be had here. No interval (n = 0); ``reason`` says which runs or data, and why."""
+    if verdict not in OUT_OF_REACH:
+        raise ValueError(f"verdict={verdict!r} is not allowed; choose one of: {list(OUT_OF_REACH)}")
+    if not reason:
+        raise ValueError("out_of_reach: a reason is required (which runs or data, and why they cannot be had here)")
+    return Evidence(verdict, 0, math.nan, math.nan, math.nan, paper, tolerance, reason)
 
 
 def combine(sub_verdicts: dict[str, str]) -> str:

@@ -25,7 +25,7 @@ from ..profiles import check_profile, loads_stored
 
 @dataclass
 class Shown:
-    """One thing a view displayed: ``kind`` is "table", "figure" or "note"."""
+    """One thing a view displayed: ``kind`` is "table", "figure", "note" or "verdicts"."""
 
     kind: str
     name: str
@@ -101,10 +101,11 @@ class ChapterView:
     # --- showing ------------------------------------------------------------------------
 
     def table(self, df: pd.DataFrame, name: str, title: str, *, data: str | None = None,
-              precision: int = 2) -> pd.DataFrame:
+              precision: int = 2, seeds: Sequence[int] | None = None) -> pd.DataFrame:
         """Save ``df`` as ``<tables>/<notebook>/<name>.csv`` and display it with the book's renderer;
-        the title gets the seeds it covers. Returns ``df``."""
-        seeds = self.seeds_of(df) if "seed" in df else None
+        the title gets the seeds it covers (``seeds``, default: its seed column; a summary over
+        seeds has none, so it names them). Returns ``df``."""
+        seeds = seeds if seeds is not None else self.seeds_of(df) if "seed" in df else None
         if seeds:
             title = f"{title} [seeds {', '.join(map(str, seeds))}]"
         self.display(report.show_table(df, name, self.notebook, title=title, profile=self.profile,
@@ -141,6 +142,15 @@ class ChapterView:
             self.note(f"No coded claim reads the `{grid or self.grid}` grid.", "claims")
             return table
         return self.table(table, "claims", title, data=data)
+
+    def verdicts(self, claims: pd.DataFrame) -> pd.DataFrame:
+        """Display one row per claim with its verdict (a claims table has one row per named part)."""
+        if claims.empty:
+            return claims
+        frame = claims.groupby("claim", sort=False)[["claim verdict"]].first()
+        self.display(frame)
+        self.shown.append(Shown("verdicts", "verdicts", frame))
+        return frame
 
     def awaiting(self, what: str = "runs") -> bool:
         """Show a note and return True when no run is stored or trained yet (the sections then skip)."""

@@ -1,0 +1,184 @@
+"""Appendix: how fast the engine trains, from the stored benchmark files of ``make bench``
+(notebooks/benchmarks.ipynb).
+
+This page has no grid of runs: :class:`BenchView` is a chapter view over ``bench/results/*.json``
+instead. Speeds are ratios against a reference measured in the same run; every table's caption
+names the machine, torch version and date of the file it comes from.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from .. import claims as claims_module
+from .. import figures, paths
+from . import ChapterView, _display
+
+NOTEBOOK = "benchmarks"
+RANDOM = "random data of each model's input shape"
+THROUGHPUT_COLUMNS = ["model", "loop", "samples_per_s", "speedup_vs_reference", "time_vs_plain", "gflops_per_s",
+                      "share_of_fp32_matmul", "peak_rss_mb", "samples", "epochs"]
+REPARAM_COLUMNS = ["model", "variant", "samples_per_s", "time_ratio", "overhead_pct", "baked_inference_ratio"]
+# The performance issue's targets: (what, goal, model, the measured column); the ceiling is the plain step's
+# speed over the reference's (for a loop target: no loop around that step gains more).
+TARGETS = (("engine / reference, LeNet-300-100", 3.0, "lenet300", "speedup_vs_reference"),
+           ("engine / reference, ResNet-20", 1.5, "resnet20", "speedup_vs_reference"),
+           ("ResNet-20 fp32 training / fp32 matmul FLOP/s", 0.5, "resnet20", "share_of_fp32_matmul"))
+
+
+class BenchView(ChapterView):
+    """A view over the stored benchmark files (``bench_dir``, default ``bench/results`` of the
+    repository): tables and figures as a chapter shows them, profile ``"bench"`` in their captions.
+    ``profile``: the build's profile, which the claims table is asked for."""
+
+    def __init__(self, profile: str, *, bench_dir: str | Path | None = None, tables_dir: str | Path | None = None,
+                 figures_dir: str | Path | None = None, display: Callable[[Any], None] = _display):
+        self.notebook = self.grid = NOTEBOOK
+        self.profile = "bench"
+        self.build_profile = profile
+        self.folder = Path(bench_dir) if bench_dir else paths.repo_root() / "bench" / "results"
+        self.results_dir = self.folder
+        self.tables_dir, self.figures_dir, self.display = tables_dir, figures_dir, display
+        self.seeds = None
+        self.configs, self.records, self.missing = [], [], []
+        self.shown = []
+
+    def read(self, name: str) -> dict[str, Any]:
+        return json.loads((self.folder / name).read_text())
+
+    @cached_property
+    def throughput(self) -> dict[str, Any]:
+        return self.read("throughput.json")
+
+    @cached_property
+    def rows(self) -> pd.DataFrame:
+        return pd.DataFrame(self.throughput["rows"])
+
+    @cached_property
+    def reparam(self) -> dict[str, Any]:
+        return self.read("reparam_overhead.json")
+
+
+def open_bench(profile: str, **kwargs: Any) -> BenchView:
+    """The page's view (:class:`BenchView`), printing the machine and its matmul rates."""
+    view = BenchView(profile, **kwargs)
+    print(machine_label(view.throughput))
+    print(matmul_line(view.throughput))
+    return view
+
+
+# --- frames and lines -----------------------------------------------------------------------
+
+def machine_label(throughput: dict[str, Any]) -> str:
+    """The machine, torch version and date of a throughput file."""
+    env = throughput["environment"]
+    return (f"{env['device']}: {env['device_name']} ({env['cpu_count']} cores, {env['torch_threads']} torch threads), "
+            f"torch {env['torch']}, {throughput['created'][:10]}")
+
+
+def matmul_line(throughput: dict[str, Any]) -> str:
+    """The machine's limit: the large matmul's FLOP/s, fp32 and bf16."""
+    m = throughput["matmul"]
+    return (f"fp32 matmul {m['flops_per_s']['float32'] / 1e9:.0f} GFLOP/s, "
+            f"bf16 {m['flops_per_s']['bfloat16'] / 1e9:.0f} GFLOP/s (n = {', '.join(f'{k} {v}' for k, v in m['n'].items())})")
+
+
+def reparam_label(reparam: dict[str, Any]) -> str:
+    env = reparam["environment"]
+    return f"{env.get('device_name', env.get('device', ''))}, torch {env['torch']}, {reparam['created'][:10]}"
+
+
+def measured(rows: pd.DataFrame, model: str, loop: str, column: str) -> float:
+    """``column`` of ``model`` in ``loop``; NaN where that pair was not measured."""
+    r = rows[(rows["model"] == model) & (rows["loop"] == loop)]
+    return float(r[column].iloc[0]) if len(r) else float("nan")
+
+
+def targets_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each target with its goal, what was measured, the plain step's ceiling (loop targets) and
+    whether it was met."""
+    targets = pd.DataFrame([{"target": what, "goal": goal, "measured": measured(rows, model, "engine", column)}
+                            for what, goal, model, column in TARGETS])
+    targets["ceiling"] = [measured(rows, model, "plain", column) if column == "speedup_vs_reference" else float("nan")
+                          for _, _, model, column in TARGETS]
+    targets["met"] = targets["measured"] >= targets["goal"]
+    return targets
+
+
+def target_lines(targets: pd.DataFrame, rows: pd.DataFrame) -> list[str]:
+    """Each missed loop target against its ceiling, then each model's speed with the fused optimizer."""
+    lines = []
+    for t in targets.itertuples():
+        if t.ceiling == t.ceiling and not t.met:  # a loop target, missed
+            where = "above" if t.goal > t.ceiling else "below"
+            lines.append(f"{t.target}: measured {t.measured:.2f}x; the goal {t.goal:.1f}x lies {where} the plain step's "
+                         f"{t.ceiling:.2f}x" + (", so no loop around this step reaches it." if where == "above" else "."))
+    for model in rows["model"].unique():
+        lines.append(f"{model}: engine with train.fused = "
+                     f"{measured(rows, model, 'engine_fused', 'speedup_vs_reference'):.2f}x the reference")
+    return lines
+
+
+def overhead_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Time per step over the plain step's: one row per model, one column per loop."""
+    loops = list(rows["loop"].unique())
+    return rows.pivot(index="model", columns="loop", values="time_vs_plain").reindex(
+        index=rows["model"].unique(), columns=loops).reset_index()
+
+
+def end_to_end_line(e2e: dict[str, Any]) -> str:
+    return "end to end: " + ", ".join(f"{k} {round(v, 1) if isinstance(v, float) else v}" for k, v in e2e.items())
+
+
+# --- sections -----------------------------------------------------------------------------
+
+def throughput(view: BenchView) -> None:
+    """Samples per second of each loop on each model, as a table and a figure."""
+    data = f"{RANDOM}; {machine_label(view.throughput)}"
+    view.table(view.rows[THROUGHPUT_COLUMNS], "throughput", "Training throughput, engine and reference loop", data=data)
+    view.figure(figures.throughput(view.rows), "throughput", "Training throughput per model and loop (log scale), and "
+                "its share of the machine's fp32 matmul rate (dashed: 50%)", data=data, seeds="no training seeds (timing)")
+
+
+def targets(view: BenchView) -> None:
+    table = view.table(targets_table(view.rows), "targets", "Performance targets", data=machine_label(view.throughput))
+    print("\n".join(target_lines(table, view.rows)))
+
+
+def where_the_time_goes(view: BenchView) -> None:
+    """The engine's own cost over the plain step, then the profiler's top operators per model."""
+    data = f"{RANDOM}; {machine_label(view.throughput)}"
+    view.table(overhead_table(view.rows), "overhead", "Time per step over the plain step's, per loop", data=data)
+    profiles = view.throughput.get("profiles", {})
+    if not profiles:
+        print("no profiles stored")
+    for model, ops in profiles.items():
+        view.table(pd.DataFrame(ops), f"profile_{model}", f"Top operators of one training step, {model}", data=data,
+                   precision=3)
+
+
+def end_to_end(view: BenchView) -> None:
+    """The quickstart trained end to end, and the projected device time of each chapter's paper profile."""
+    print(end_to_end_line(view.throughput["end_to_end"]))
+    projection = view.throughput["projection"]
+    view.table(pd.DataFrame(projection["chapters"]), "projection", "Projected device-hours of each chapter's paper "
+               f"profile at {projection['flops_per_s'] / 1e9:.0f} GFLOP/s ({projection['basis']})",
+               data=machine_label(view.throughput))
+
+
+def reparam_overhead(view: BenchView) -> None:
+    view.table(pd.DataFrame(view.reparam["rows"])[REPARAM_COLUMNS], "reparam_overhead",
+               "Training-step overhead of each parametrization", data=f"{RANDOM}; {reparam_label(view.reparam)}")
+
+
+def claims(view: BenchView) -> None:
+    """Paper 001's cost claim, judged on the stored rounds (a benchmark claim reads the bench folder)."""
+    table = claims_module.table(NOTEBOOK, view.build_profile, view.folder)
+    view.table(table, "claims", "Paper 001's cost claim, judged by the book's rule",
+               data=f"{RANDOM}; {reparam_label(view.reparam)}")
+    view.verdicts(table)
