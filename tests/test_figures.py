@@ -190,3 +190,56 @@ def test_series_colours_leave_grey_to_context():
 def test_captions_name_data_sets_by_their_label_or_their_own_name():
     assert figures.dataset_label("cifar10-jpeg") == "CIFAR-10 (JPEG q75 copy)"
     assert figures.dataset_label("synthetic") == "synthetic"  # the smoke grids' data: no registered label
+
+
+def test_tsne_maps_name_the_classes_in_one_legend_below():
+    rng = np.random.default_rng(0)
+    maps = [(f"m{i}", {"coords": rng.normal(size=(40, 2)).tolist(), "labels": [j % 4 for j in range(40)]})
+            for i in range(3)]
+    fig = figures.tsne_maps(maps)
+    assert len(fig.legends) == 1 and [t.get_text() for t in fig.legends[0].get_texts()] == ["0", "1", "2", "3"]
+    assert fig.legends[0].get_title().get_text() == "class"
+    named = figures.tsne_maps(maps, classes=["airplane", "automobile", "bird", "cat", "deer"])
+    assert [t.get_text() for t in named.legends[0].get_texts()] == ["airplane", "automobile", "bird", "cat"]
+    readable(fig, max_per_row=3)
+
+
+def test_off_scale_cuts_a_far_cluster_off_the_front_only():
+    bulk = [1e4, 2e4, 5e4, 1e5, 2e5, 2.6e5]
+    assert figures.off_scale(bulk + [3e8, 3.5e8], keep=[1e4, 5e4]) == 2.6e5
+    assert figures.off_scale(bulk + [3e8], keep=[1e4, 3e8]) is None  # a front point out there: keep it
+    assert figures.off_scale(bulk, keep=[1e4]) is None  # no gap of a decade
+    assert figures.off_scale([1e4, 1e8, 2e8, 3e8], keep=[1e4]) is None  # most points beyond: not a stray cluster
+
+
+def test_pareto_does_not_stretch_its_axis_for_a_far_cluster():
+    methods = ["a", "b", "c"]
+    rows = [{"model": "lenet5", "method": m, "macs": x * (1 + i / 10), "test_error_%": 3 - i / 2 - x / 1e6,
+             "test_error_%_std": 0.1} for i, m in enumerate(methods) for x in (2e4, 5e4, 1e5, 2e5)]
+    rows += [{"model": "lenet5", "method": "switcher", "macs": x, "test_error_%": 4.0, "test_error_%_std": 0.1}
+             for x in (3e8, 5e8)]
+    fig = figures.pareto(pd.DataFrame(rows), x="macs", panel="model", hue="method")
+    ax = fig.axes[0]
+    assert ax.get_xlim()[1] < 1e6  # not stretched to 5e8
+    labels = ax.get_legend_handles_labels()[1]
+    assert "off the axis (2, at 300M–500M)" in labels
+    assert not any(label.startswith("other methods") for label in labels)  # all of them on the front or off the axis
+    readable(fig, max_per_row=1)
+
+
+def test_errors_by_method_one_row_per_method_one_series_per_model():
+    frame = pd.DataFrame([{"method": m, "model": d, "seed": s, "test_error_%": 1 + i + s / 10}
+                          for i, m in enumerate(("plain", "ours", "theirs")) for d in ("lenet300", "lenet5")
+                          for s in (0, 1, 2)])
+    fig = figures.errors_by_method(frame, labels={"lenet5": "LeNet-5", "ours": "our method"})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["plain", "our method", "theirs"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["lenet300", "LeNet-5"]
+    assert fig.get_size_inches()[0] == figures.NARROW and fig.axes[0].get_xscale() == "linear"  # 1 to 3.2: linear
+    readable(fig, max_per_row=1)
+
+
+def test_class_names_for_the_t_sne_legend():
+    assert figures.class_names("cifar10-jpeg")[:2] == ("airplane", "automobile")
+    assert figures.class_names("cifar10") == figures.class_names("cifar10-jpeg")
+    assert figures.class_names("mnist") is None  # the digit is the name

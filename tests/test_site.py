@@ -193,15 +193,20 @@ def test_site_check_finds_what_a_reader_would_trip_over(tmp_path):
     html = tmp_path / "_build" / "html"
     (html / "book").mkdir(parents=True)
     (html / "index.html").write_text(PAGE.format(body='<a href="book/good.html">in</a>'))
+    (html / "book" / "fig.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1500" height="300"/>')
     (html / "book" / "good.html").write_text(PAGE.format(
         body='<p>fine</p><table class="regprune-table" style="display:block;overflow:auto;max-width:100%">'
-             f'<tr><th>verdict</th>{"<th>wide column</th>" * 40}</tr></table>'))
+             f'<tr><th>verdict</th>{"<th>wide column</th>" * 40}</tr></table>'
+             '<img src="fig.svg" alt="a wide figure" style="max-width:100%;height:auto">'))
     (html / "book" / "bad.html").write_text(PAGE.format(
         body='<p>accuracy nan</p><a href="missing.html">gone</a><script>undefined_function()</script>'
              f'<table><tr>{"<th>wide column</th>" * 40}<th>verdict</th></tr></table>'))
     found = site_check.check(tmp_path / "_build", widths=("desktop",))
     problems = {r["page"]: r["problems"] for r in found["pages"]}
     assert problems["book/good.html"] == []
+    good = next(r for r in found["pages"] if r["page"] == "book/good.html")
+    assert good["small_figures"] == ["a wide figure (shown at 40%)"]  # 600 px of 1500: counted, not failed
+    assert found["counts"]["figures_below_50%_of_their_size"] == {"desktop": 1}
     bad = " | ".join(problems["book/bad.html"])
     for expected in ("script error", "table wider than the column", "verdict column off-screen",
                      "1 visible 'nan'", "broken internal link: missing.html"):

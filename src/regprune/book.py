@@ -149,9 +149,11 @@ def hide_parameters(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def stage(build_dir: str | Path | None = None, root: Path | None = None) -> Path:
+def stage(build_dir: str | Path | None = None, root: Path | None = None, *, profile: str = "cpu",
+          results_dir: str | Path | None = None, landing: bool = True) -> Path:
     """Copy the book's configuration (:func:`site_config`) and pages (not the notebooks) into the
-    staging folder, the pages' ``{{ name }}`` fields filled in (:func:`page_fields`)."""
+    staging folder, the pages' ``{{ name }}`` fields filled in (:func:`page_fields`; with ``landing``,
+    also the intro's paper figures and profile costs from the stored runs, :func:`landing_fields`)."""
     root = root or paths.repo_root()
     build = paths.build_root(build_dir).resolve()
     dest = build / STAGE
@@ -160,12 +162,30 @@ def stage(build_dir: str | Path | None = None, root: Path | None = None) -> Path
     shutil.copy2(root / "_toc.yml", dest / "_toc.yml")
     shutil.copytree(root / "book", dest / "book", dirs_exist_ok=True)
     fields = page_fields(build, root)
+    fields.update(landing_fields(dest / "book", profile, results_dir, root) if landing else
+                  {name: "" for name in LANDING_FIELDS})
     for page in (dest / "book").rglob("*.md"):
         text = page.read_text()
         for name, value in fields.items():
             text = text.replace("{{ " + name + " }}", value)
         page.write_text(text)
     return dest
+
+
+LANDING_FIELDS = ("paper_figures", "profile_costs")
+
+
+def landing_fields(pages: Path, profile: str, results_dir: str | Path | None = None,
+                   root: Path | None = None) -> dict[str, str]:
+    """``{{ paper_figures }}`` and ``{{ profile_costs }}`` (:mod:`regprune.landing`), from the runs
+    stored in ``results_dir`` (default: ``$REGPRUNE_RESULTS``, else ``<root>/results``, the store
+    the notebooks read); the figures are saved beside the pages."""
+    from . import landing
+
+    root = root or paths.repo_root()
+    results_dir = paths.results_root(results_dir or os.environ.get("REGPRUNE_RESULTS") or root / "results")
+    return {"paper_figures": landing.paper_figures(pages, profile, results_dir),
+            "profile_costs": landing.costs_table(landing.profile_costs(results_dir))}
 
 
 def build(
@@ -188,11 +208,13 @@ def build(
         staged = build / STAGE / "notebooks" / f"{name}.ipynb"
         if not execute and not staged.exists():
             raise FileNotFoundError(f"execute=False, but notebook {name!r} was not executed into {staged}")
-    src = stage(build, root)
+    results_dir = (params or {}).get("results_dir")
+    src = stage(build, root, landing=False)
     for name in execution_order(names) if execute else []:
         print(f"executing notebooks/{name}.ipynb (profile {profile})", flush=True)
         run(name, profile=profile, params=params, build_dir=build, root=root)
-    stage(build, root)  # again: the landing page's headline reads the scorecard the notebooks saved
+    # again: the landing page's headline reads the scorecard the notebooks saved, its figures the runs they stored
+    stage(build, root, profile=profile, results_dir=results_dir)
     # jupyter-book writes <path-output>/_build/html; aim it so that lands on <build>/html.
     out = build.parent if build.name == "_build" else build / ".jupyter-book"
     jb = Path(sys.executable).with_name("jupyter-book")

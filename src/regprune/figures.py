@@ -35,6 +35,8 @@ PNG_SCALE = 2
 MAX_SERIES = 8  # distinguishable series per axis
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 DASHES = ("-", "--", ":", "-.")
+NARROW = 5.0  # inches: a one-panel figure that a phone shows at three quarters of its size
+LOG_SPAN = 8  # a value axis spanning more than this factor is drawn on a log scale
 OTHER = "0.7"  # grey: context drawn behind the series a figure is about
 
 AXES = {"nonzero_weights": "nonzero weights", "macs": "MACs per example (nonzero weights)",
@@ -381,6 +383,15 @@ def percentile_bands(frame: pd.DataFrame, *, panel: str, percentiles: Sequence[f
     return fig
 
 
+def class_names(dataset: str) -> tuple[str, ...] | None:
+    """The names of a data set's classes, for :func:`tsne_maps`'s legend (``classes=``): CIFAR-10's
+    ten words; None where the class index is the name (MNIST's digits) or none is known."""
+    from .data import cifar10_jpeg
+
+    name = dataset.removeprefix("synthetic-")
+    return cifar10_jpeg.CLASSES if name in ("cifar10", "cifar10-jpeg") else None
+
+
 def tsne_silhouette(tsne: dict[str, Any]) -> float:
     """The score each t-SNE panel shows (:func:`regprune.hooks.tsne_silhouette`); a claim uses it too."""
     from .hooks import tsne_silhouette as score  # lazy: torch and scikit-learn only where a map is drawn
@@ -388,41 +399,80 @@ def tsne_silhouette(tsne: dict[str, Any]) -> float:
     return score(tsne)
 
 
-def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None = None) -> Figure:
+def tsne_maps(maps: Sequence[tuple[str, dict[str, Any]]], *, per_row: int | None = None,
+              classes: Sequence[str] | None = None) -> Figure:
     """One square scatter panel per stored t-SNE map (``(label, extras["tsne"])``), coloured by class
     (all ten colours of the colour-blind palette: one per class), with its silhouette score in the
-    panel's title; small multiples, so up to three per row (two for two or four maps)."""
+    panel's title; small multiples, so up to three per row (two for two or four maps). One legend
+    below names the classes: ``classes[i]`` for class ``i`` (default: the class index, MNIST's digit)."""
     import seaborn as sns
+    from matplotlib.lines import Line2D
 
     colors = sns.color_palette("colorblind", 10)
     per_row = per_row or (2 if len(maps) in (2, 4) else 3)
+    present = sorted({int(c) for _, tsne in maps for c in tsne["labels"]})
+    names = [str(classes[c]) if classes is not None and c < len(classes) else str(c) for c in present]
+    ncol = len(present) if max((len(n) for n in names), default=1) <= 3 else 5
+    legend_height = 0.35 * math.ceil(len(present) / max(ncol, 1)) + 0.35
     with book_style():
         width = WIDTH if per_row >= 3 else SINGLE[0]  # two square maps a row need not fill the page
         side = width / per_row
         rows = math.ceil(len(maps) / per_row)
         fig, axes = grid(len(maps), per_row=per_row, panel_height=side + 0.3, width=width)
         if len(maps) == 1:
-            fig.set_size_inches(side * 1.6, side * 1.6 + 0.4)
+            fig.set_size_inches(side * 1.6, side * 1.6 + 0.4 + legend_height)
         elif rows == 1:
-            fig.set_size_inches(width, side + 0.6)
+            fig.set_size_inches(width, side + 0.6 + legend_height)
+        else:
+            fig.set_size_inches(width, fig.get_size_inches()[1] + legend_height)
         for ax, (label, tsne) in zip(axes, maps):
             xy = np.asarray(tsne["coords"])
-            classes = np.asarray(tsne["labels"]).astype(int)
-            ax.scatter(xy[:, 0], xy[:, 1], c=[colors[c % len(colors)] for c in classes], s=4, marker="o", linewidths=0)
+            labels = np.asarray(tsne["labels"]).astype(int)
+            ax.scatter(xy[:, 0], xy[:, 1], c=[colors[c % len(colors)] for c in labels], s=4, marker="o", linewidths=0)
             ax.set(title=f"{label}\nsilhouette {tsne_silhouette(tsne):.3f}", xticks=[], yticks=[])
             ax.set_aspect("equal", adjustable="datalim")
             ax.grid(False)
+        handles = [Line2D([], [], ls="", marker="o", ms=8, color=colors[c % len(colors)]) for c in present]
+        if handles:
+            fig.legend(handles, names, loc="outside lower center", ncol=ncol, title="class",
+                       handletextpad=0.1, columnspacing=1.0)
     return fig
+
+
+def off_scale(values: Sequence[float], keep: Sequence[float] = (), *, gap_decades: float = 1.0) -> float | None:
+    """The largest value an axis should show, when the values beyond it are a far-off cluster: the
+    top of the values below the highest gap of more than ``gap_decades`` decades (log scale) that has
+    none of ``keep`` (the Pareto front) above it; None when no such gap leaves most values below it.
+    Such a cluster (the switcher networks' MACs: their gating network runs at inference) would stretch
+    the axis tenfold and squeeze every other point into its left edge."""
+    values = np.sort([float(v) for v in values if v > 0])
+    logs = np.log10(values)
+    if len(logs) < 2:
+        return None
+    top_kept = max((math.log10(v) for v in keep if v > 0), default=-math.inf)
+    gaps = np.flatnonzero(np.diff(logs) > gap_decades)
+    for i in gaps[::-1]:
+        if logs[i] >= top_kept and i + 1 >= len(logs) / 2:
+            return float(values[i])
+    return None
+
+
+def legend_under(ax: plt.Axes, **kw) -> None:
+    """The axis's legend under it, in two columns (for stacked panels whose series differ): the axis
+    keeps the figure's whole width, which a phone needs."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), borderaxespad=0.0, ncol=2, **kw)
 
 
 def pareto(points: pd.DataFrame, *, x: str, panel: str, hue: str, labels: dict[str, str] | None = None,
            y: str = "test_error_%") -> Figure:
-    """Error against size, one panel per ``panel`` value (stacked, each with its legend on the right).
+    """Error against size, one panel per ``panel`` value (stacked, each with its legend under it).
 
     The methods on a panel's Pareto front (:func:`regprune.sweeps.pareto_front`, the black step
     line) are drawn in colour, with their seed spread as vertical bars
     (:func:`regprune.sweeps.mean_points`); every other method's points are grey context. So a panel
-    lists at most :data:`MAX_SERIES` entries however many methods the bench holds."""
+    lists at most :data:`MAX_SERIES` entries however many methods the bench holds. A far-off
+    cluster of points off the front (:func:`off_scale`) is not allowed to stretch the size axis: its
+    points sit on the axis's right edge as grey triangles, their range named in the legend."""
     from .sweeps import pareto_front
 
     labels = labels or {}
@@ -433,13 +483,17 @@ def pareto(points: pd.DataFrame, *, x: str, panel: str, hue: str, labels: dict[s
     on_front = [m for _, front in fronts.values() for m in front[hue]]
     looks = series_styles(on_front)  # one colour per front method across panels
     with book_style():
-        fig, axes = panels(points, panel, per_row=1, panel_height=3.4)
+        fig, axes = panels(points, panel, per_row=1, panel_height=3.4, width=SINGLE[0])
         for value, ax in axes.items():
             part, front = fronts[value]
-            shown = list(dict.fromkeys(front[hue]))[: MAX_SERIES - 2]
+            limit = off_scale(part[x], front[x])
+            far = part[part[x] > limit] if limit is not None else part.iloc[:0]
+            part = part.drop(far.index)
+            shown = list(dict.fromkeys(front[hue]))[: MAX_SERIES - 2 - (not far.empty)]
             rest = part[~part[hue].isin(shown)]
-            ax.scatter(rest[x], rest[y], s=12, color=OTHER, marker="o", linewidths=0,
-                       label=f"other methods ({rest[hue].nunique()})", zorder=1)
+            if not rest.empty:
+                ax.scatter(rest[x], rest[y], s=12, color=OTHER, marker="o", linewidths=0,
+                           label=f"other methods ({rest[hue].nunique()})", zorder=1)
             for name in shown:
                 group = part[part[hue] == name]
                 ax.errorbar(group[x], group[y], yerr=group.get(f"{y}_std"), fmt=looks[name]["marker"], ms=5,
@@ -448,11 +502,28 @@ def pareto(points: pd.DataFrame, *, x: str, panel: str, hue: str, labels: dict[s
             ax.step(front[x], front[y], where="post", color="black", lw=1.2, marker="", label="Pareto front", zorder=3)
             ax.set(xscale="log", yscale="log", xlabel=AXES.get(x, x) + " (log scale)",
                    ylabel="test error (%, log scale)", title=labels.get(value, str(value)))
+            if not far.empty:
+                lo, hi = sorted(ax.get_xlim())
+                right = 10 ** (math.log10(limit) + 0.08 * (math.log10(limit) - math.log10(max(lo, 1e-12))) + 0.02)
+                ax.set_xlim(lo, right)
+                ax.scatter([right] * len(far), far[y], s=30, marker=">", color=OTHER, clip_on=False, zorder=1)
+                span = "–".join(dict.fromkeys(_size_text(v) for v in (far[x].min(), far[x].max())))
+                ax.plot([], [], ls="", marker=">", color=OTHER, ms=6,
+                        label=f"off the axis ({len(far)}, at {span})")
             log_labels(ax.xaxis, 1000, "K")
             log_labels(ax.yaxis)
-            legend_right(ax, fontsize=10)
-        fig.set_size_inches(WIDTH, 3.6 * len(axes) + 0.3)
+            legend_under(ax, fontsize=11)
+        fig.set_size_inches(SINGLE[0], sum(3.4 + 0.3 * math.ceil(len(ax.get_legend_handles_labels()[1]) / 2) + 0.9
+                                           for ax in axes.values()))
     return fig
+
+
+def _size_text(value: float) -> str:
+    """A count as the size axes label it: 530M, 140K, 12."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if value >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 def threshold_sweep(steps: pd.DataFrame, *, panel: str = "dataset", hue: str = "method") -> Figure:
@@ -664,4 +735,41 @@ def scatter(frame: pd.DataFrame, *, x: str, y: str, hue: str, xlabel: str, ylabe
             ax.scatter(part[x], part[y], s=24, label=labels.get(key, str(key)), **looks[key])
         ax.set(xlabel=xlabel, ylabel=ylabel, xscale="log" if logx else "linear")
         legend_below(fig)
+    return fig
+
+
+def errors_by_method(frame: pd.DataFrame, *, method: str = "method", hue: str = "model", y: str = "test_error_%",
+                     labels: dict[str, str] | None = None, xlabel: str = "test error (%)") -> Figure:
+    """One row per ``method`` value, its ``y`` as a dot (mean over seeds) with the seeds' min-max as a
+    bar, one colour and marker per ``hue`` value (rows nudged apart): a one-panel figure, narrow enough
+    (:data:`NARROW`) to keep its text readable on a phone, that shows where a paper's methods land
+    (the landing page draws one per paper). The axis is logarithmic where the values span more than
+    :data:`LOG_SPAN` x, linear otherwise (a log axis over less than a decade has one or two labels)."""
+    labels = labels or {}
+    rows = list(dict.fromkeys(frame[method]))
+    hues = list(dict.fromkeys(frame[hue]))[:MAX_SERIES]
+    looks = series_styles(hues)
+    stats = frame.groupby([method, hue], sort=False)[y].agg(["mean", "min", "max"]).reset_index()
+    positive = frame.loc[frame[y] > 0, y]
+    logx = not positive.empty and positive.max() / positive.min() > LOG_SPAN
+    with book_style():
+        fig, (ax,) = grid(1)
+        fig.set_size_inches(NARROW, 0.42 * len(rows) + 0.35 * math.ceil(len(hues) / 2) + 1.5)
+        step = 0.5 / max(len(hues), 1)
+        for j, value in enumerate(hues):
+            part = stats[stats[hue] == value]
+            pos = np.array([rows.index(m) for m in part[method]]) + (j - (len(hues) - 1) / 2) * step
+            ax.errorbar(part["mean"], pos, xerr=[part["mean"] - part["min"], part["max"] - part["mean"]], fmt="",
+                        ls="", elinewidth=1.2, capsize=0, color=looks[value]["color"], marker=looks[value]["marker"],
+                        ms=6, label=labels.get(value, str(value)))
+        ax.set_yticks(range(len(rows)), [labels.get(m, str(m)) for m in rows])
+        ax.set_ylim(len(rows) - 0.5, -0.5)  # the first method on top
+        if logx:
+            ax.set(xscale="log", xlabel=f"{xlabel.rstrip(')')}, log scale)" if xlabel.endswith(")") else xlabel)
+            log_labels(ax.xaxis)
+        else:
+            ax.set(xlabel=xlabel)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+        ax.grid(axis="y", visible=False)
+        legend_below(fig, ncol=min(len(hues), 2) if max(len(str(labels.get(h, h))) for h in hues) > 10 else None)
     return fig

@@ -28,6 +28,9 @@ WIDTHS = {"desktop": 1280, "phone": 390}
 CHROMIUM = "/usr/bin/chromium"
 SKIP_PAGES = ("genindex.html", "search.html")
 SLACK_PX = 1  # sub-pixel rounding
+# A figure shown at less than this share of its layout width has text under ~8 px (its labels are
+# ~16 px at layout size): counted (``small_figures``), not failed, since a reader can zoom.
+MIN_FIGURE_SCALE = 0.5
 # Python's nan in prose or outputs (a "NaN" in a sentence is a word; in a table cell it is counted apart)
 VISIBLE_NAN = re.compile(r"(?<![\w.])nan(?![\w(])")
 
@@ -87,6 +90,15 @@ MEASURE = r"""
     scrolling_tables: tables.filter(scrolls).length,
     wide_figures: images.filter(clipped).map(name),
     broken_images: images.filter(i => i.complete && i.naturalWidth === 0).map(name),
+    // a figure's text is drawn at about 16 px at its layout width (the width its page gives it: a
+    // 2x PNG's style or attribute, else the image's natural CSS width); shrunk to fit a narrow
+    // column, its text shrinks with it
+    figure_scales: images.map(i => {
+      const layout = (i.style.width.endsWith('px') && parseFloat(i.style.width))
+                     || parseFloat(i.getAttribute('width')) || i.naturalWidth;
+      const shown = i.getBoundingClientRect().width;
+      return layout > 0 && shown > 0 ? [name(i), shown / layout] : null;
+    }).filter(Boolean),
     verdict_tables: verdicts.length,
     verdict_hidden: verdictHidden,
     text: texts.join('\n'),
@@ -145,6 +157,8 @@ class PageReport:
     wide_tables: int = 0
     scrolling_tables: int = 0
     nan_cells: int = 0
+    figures: int = 0
+    small_figures: list[str] = field(default_factory=list)  # "name (shown at 45%)"
     screenshot: str = ""
 
 
@@ -178,6 +192,8 @@ def check_page(browser, page_path: Path, html: Path, width: str, screens: Path) 
     report.problems += errors
     report.tables, report.wide_tables = seen["tables"], len(seen["wide_tables"])
     report.scrolling_tables = seen["scrolling_tables"]
+    report.figures = len(seen["figure_scales"])
+    report.small_figures = [f"{n} (shown at {scale:.0%})" for n, scale in seen["figure_scales"] if scale < MIN_FIGURE_SCALE]
     report.problems += [f"table wider than the column ({seen['column_px']} px): {t!r}" for t in seen["wide_tables"]]
     report.problems += [f"figure wider than the column: {t!r}" for t in seen["wide_figures"]]
     report.problems += [f"broken image: {t!r}" for t in seen["broken_images"]]
@@ -220,6 +236,9 @@ def check(build: Path, widths=tuple(WIDTHS), screens: Path | None = None, execut
         "wide_tables": {w: sum(r.wide_tables for r in reports if r.width == w) for w in widths},
         "tables_scrolling_in_their_box": {w: sum(r.scrolling_tables for r in reports if r.width == w) for w in widths},
         "nan_cells": sum(r.nan_cells for r in reports if r.width == widths[0]),
+        "figures": sum(r.figures for r in reports if r.width == widths[0]),
+        f"figures_below_{MIN_FIGURE_SCALE:.0%}_of_their_size": {w: sum(len(r.small_figures) for r in reports if r.width == w)
+                                                                for w in widths},
         "stray_outputs": len(stray),
         "problems": sum(len(r.problems) for r in reports) + len(stray),
     }
