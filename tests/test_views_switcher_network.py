@@ -158,3 +158,10 @@ def test_the_alternation_figure_reads_only_the_main_runs(records):
     extra = fake_record(config("lenet300", "dense", 0, "equal_updates"), test_acc=0.96, nonzero=1000)
     steps = view_module.history(records + [extra])
     assert extra["key"] not in set(steps["key"]) and len(set(steps["key"])) == 6  # 3 dense + 3 SNN
+
+
+def test_runs_that_did_not_complete_are_named_in_words_not_as_a_list_of_dicts(records):
+    assert view_module.unfinished_text(records) == "none"
+    diverged = [fake_record(config("lenet5", "dense", s, "lr=0.1"), test_acc=0.1, status="diverged") for s in (0, 2)]
+    assert view_module.unfinished_text(records + diverged) == \
+        "2 (LeNet-5-Caffe, dense (ours), lr=0.1, seeds 0, 2: diverged)"

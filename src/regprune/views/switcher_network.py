@@ -43,9 +43,22 @@ def main_seeds(view: ChapterView) -> list[int]:
 
 def run_summary(view: ChapterView) -> None:
     """Which runs did not complete, and the training wall time of all of them."""
-    unfinished = [(describe(r["config"]), r["status"]) for r in view.records if r["status"] != "completed"]
-    view.note(f"{len(view.records)} runs on {view.data_label()}; not completed: {unfinished or 'none'}; "
+    view.note(f"{len(view.records)} runs on {view.data_label()}; not completed: {unfinished_text(view.records)}; "
               f"training wall time, all runs: {sum(r['wall_time_s'] for r in view.records):,.0f} s", "runs")
+
+
+def unfinished_text(records: Iterable[dict[str, Any]]) -> str:
+    """The runs that did not complete, grouped: "3 (LeNet-5-Caffe, dense (ours), lr=0.1, seeds 0, 1, 2: diverged)"."""
+    groups: dict[tuple, list[int]] = {}
+    for r in records:
+        if r["status"] != "completed":
+            d = describe(r["config"])
+            groups.setdefault((d["model"], d["method"], d["variant"], r["status"]), []).append(d["seed"])
+    if not groups:
+        return "none"
+    parts = [f"{LABELS.get(m, m)}, {LABELS.get(k, k)}, {v}, seed{'s' if len(s) > 1 else ''} "
+             f"{', '.join(map(str, sorted(s)))}: {status}" for (m, k, v, status), s in groups.items()]
+    return f"{sum(map(len, groups.values()))} ({'; '.join(parts)})"
 
 
 def _table(view: ChapterView, df: pd.DataFrame, name: str, title: str, precision: int = 2) -> None:
