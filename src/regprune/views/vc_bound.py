@@ -511,7 +511,8 @@ def cifar_figures(cifar: ChapterView) -> None:
                  data=data, seeds=seeds)
     deep, maps = cifar_tsne_maps(cifar.records)
     if maps:
-        cifar.figure(figures.tsne_maps(list(maps.items())), "fig2_cifar_tsne",
+        classes = figures.class_names(cifar.configs[0]["data"]["name"])
+        cifar.figure(figures.tsne_maps(list(maps.items()), classes=classes), "fig2_cifar_tsne",
                      f"Fig. 2: t-SNE of the last layer's input, {deep}, one map per method (colour: class), with its "
                      f"silhouette score; {run}", data=data, seeds=f"first seed of each method (seeds {seeds})",
                      vector=False)
