@@ -32,7 +32,7 @@ BENCH_FILE = Path("bench") / "results" / "reparam_overhead.json"  # written by `
 @dataclass
 class Runs:
     """The runs of the grid: ``main`` (one row per run, every method at its chosen a, b), ``search``
-    (the a, b search runs), ``chosen`` (``{(model, dataset, method): (a, b)}``) and ``history`` (the
+    (every run of a searched method: the search, and the other seeds at its choice), ``chosen`` (``{(model, dataset, method): (a, b)}``) and ``history`` (the
     main runs per epoch, with model and method)."""
 
     main: pd.DataFrame
@@ -51,8 +51,10 @@ class Runs:
 
 
 def runs(records: list[dict[str, Any]]) -> Runs:
+    """The grid's finished runs, split by :func:`split_search` as the chapter's claims split them."""
     main, search, chosen = split_search(sweeps.dense_frame(records, describe))
-    history = results.history_frame([r for r in records if r["key"] in set(main["key"])])
+    keys = set(main["key"])
+    history = results.history_frame([r for r in records if r["key"] in keys])
     return Runs(main, search, chosen, history.merge(main[["key", "model", "method"]], on="key"))
 
 
