@@ -69,7 +69,7 @@ def test_the_search_keeps_the_best_validation_pair_and_its_seeds(records):
     assert run.chosen == {("lenet300", "mnist", "wc"): (1.0, 1.0)}
     assert len(run.search) == 3 and len(run.main) == 6  # the losing a = 0.5 run is in the search only
     assert sorted(run.main.loc[run.main["method"] == "wc", "seed"]) == [0, 1]
-    assert run.seed_label == "seeds 0, 1"
+    assert run.seeds == [0, 1]
     grid = wc.search_grid(run.search, "lenet300")
     assert list(grid.columns) == ["a \\ b", "b = 1"]
     assert grid["b = 1"].round(6).tolist() == [15.0, 5.0]

@@ -32,8 +32,9 @@ BENCH_FILE = Path("bench") / "results" / "reparam_overhead.json"  # written by `
 @dataclass
 class Runs:
     """The runs of the grid: ``main`` (one row per run, every method at its chosen a, b), ``search``
-    (every run of a searched method: the search, and the other seeds at its choice), ``chosen`` (``{(model, dataset, method): (a, b)}``) and ``history`` (the
-    main runs per epoch, with model and method)."""
+    (every run of a searched method: the search, and the other seeds at its choice), ``chosen``
+    (``{(model, dataset, method): (a, b)}``) and ``history`` (the main runs per epoch, with model
+    and method)."""
 
     main: pd.DataFrame
     search: pd.DataFrame
@@ -45,9 +46,9 @@ class Runs:
         return list(dict.fromkeys(self.main["model"]))
 
     @property
-    def seed_label(self) -> str:
-        """``"seeds 0, 1, 2"``: the seeds of the main runs, as every table's title names them."""
-        return "seeds " + ", ".join(str(s) for s in sorted(self.main["seed"].unique()))
+    def seeds(self) -> list[int]:
+        """The seeds of the main runs, which every table's title and figure's caption names."""
+        return sorted(int(s) for s in self.main["seed"].unique())
 
 
 def runs(records: list[dict[str, Any]]) -> Runs:
@@ -165,10 +166,6 @@ def show_table_as(view: ChapterView, df: pd.DataFrame, name: str, title: str, *,
     return df
 
 
-def _table(view: ChapterView, run: Runs, df: pd.DataFrame, name: str, title: str, precision: int = 2) -> None:
-    view.table(df, name, f"{title} [{run.seed_label}]", precision=precision)
-
-
 def _figure(view: ChapterView, fig, name: str, title: str, seeds: Any) -> None:
     view.figure(fig, name, title, data=view.data_label(sizes=False), seeds=seeds)
 
@@ -206,15 +203,15 @@ def search(view: ChapterView) -> None:
     run = runs(view.records)
     for model in run.models:
         a, b = run.chosen[(model, "mnist", "wc")]
-        _table(view, run, search_grid(run.search, model), f"search_{model}",
-               f"{LABELS[model]}: validation error (%) over a, b; chosen a = {a:g}, b = {b:g}")
+        view.table(search_grid(run.search, model), f"search_{model}",
+                   f"{LABELS[model]}: validation error (%) over a, b; chosen a = {a:g}, b = {b:g}", seeds=run.seeds)
 
 
 def accuracy(view: ChapterView) -> None:
     """Test, validation and training error per network and method, mean and std over seeds."""
     run = runs(view.records)
-    _table(view, run, accuracy_frame(run.main), "accuracy",
-           "Test, validation and last-epoch training error (%) per method")
+    view.table(accuracy_frame(run.main), "accuracy", "Test, validation and last-epoch training error (%) per method",
+               seeds=run.seeds)
 
 
 def weights_during_training(view: ChapterView) -> None:
@@ -250,9 +247,11 @@ def effects_and_claims(view: ChapterView) -> None:
     """The weights' magnitudes and mass near zero per method, then the paper's claims judged."""
     run = runs(view.records)
     summary = report.seed_summary(weight_effects(run.history), GRID, EFFECTS).replace(LABELS)
-    _table(view, run, summary, "weight_effects", "The weights' magnitudes and mass near zero per method", precision=4)
-    _table(view, run, claims_module.table(view.grid, view.profile, view.results_dir), "claims",
-           "The paper's claims, judged by the one rule (95% paired t intervals over seeds)", precision=4)
+    view.table(summary, "weight_effects", "The weights' magnitudes and mass near zero per method", precision=4,
+               seeds=run.seeds)
+    view.table(claims_module.table(view.grid, view.profile, view.results_dir), "claims",
+               "The paper's claims, judged by the one rule (95% paired t intervals over seeds)", precision=4,
+               seeds=run.seeds)
 
 
 def learned_scales(view: ChapterView) -> None:
@@ -265,7 +264,7 @@ def learned_scales(view: ChapterView) -> None:
             continue
         _figure(view, figures.learned_scales(part, start={"a": 0.5, "b": 1.0}), f"learned_ab_{model}",
                 f"{LABELS[model]}: learnable compander parameters per epoch, fine (one a, b per layer, solid) and "
-                "coarse (one a, b for all layers, dashed); line: mean over seeds, band: min to max", run.seed_label)
+                "coarse (one a, b for all layers, dashed); line: mean over seeds, band: min to max", run.seeds)
 
 
 def distributions(view: ChapterView) -> None:
@@ -275,7 +274,7 @@ def distributions(view: ChapterView) -> None:
     hist = sweeps.histogram_frame([r for r in view.records if r["key"] in main], describe)
     hist = hist[hist["method"].isin(DISTRIBUTION_METHODS)]
     _figure(view, figures.distributions(hist, panel="model", hue="method", labels=LABELS), "weights_after_training",
-            "Density of the trained weights (log scale); line: mean over seeds, band: min to max", run.seed_label)
+            "Density of the trained weights (log scale); line: mean over seeds, band: min to max", run.seeds)
 
 
 def overhead(view: ChapterView, bench_file: str | Path | None = None) -> None:
