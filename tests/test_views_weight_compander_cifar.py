@@ -83,14 +83,15 @@ def test_fig3_needs_resnet34_on_cifar10(tmp_path):
 
 
 def test_a_cpu_build_shows_the_stored_paper_runs_and_trains_nothing(tmp_path, capsys):
-    view = wcc.open_chapter("cpu", results_dir=tmp_path / "results", tables_dir=tmp_path / "tables")
-    assert view.profile == "paper" and view.records == [] and len(view.missing) == len(view.configs) > 100
+    view = views.open_chapter(wcc.NOTEBOOK, "cpu", needs_gpu=True, results_dir=tmp_path / "results",
+                              tables_dir=tmp_path / "tables")
+    assert view.grid_profile == "paper" and view.records == [] and len(view.missing) == len(view.configs) > 100
     assert "profile 'paper'" in capsys.readouterr().out
     assert wcc.data_label(view.records) == "CIFAR-10/100 (not yet run)"
     view.display = lambda obj: None
     for section in (wcc.grid, wcc.table1, wcc.accuracy, wcc.weights_during_training):
         section(view)
-    wcc.standin(view, "cpu")
+    wcc.standin(view)
     assert [(s.kind, s.name) for s in view.shown] == [
         ("table", "grid"), ("table", "table1"), ("table", "table_ii"), ("table", "table_iii"), ("table", "table_vi"),
         ("table", "table_vii"), ("note", "fig3"), ("note", "standin"), ("table", "claims_standin")]

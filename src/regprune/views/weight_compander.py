@@ -153,19 +153,6 @@ def overhead_frame(bench: dict[str, Any]) -> tuple[pd.DataFrame, str]:
     return table[cols], data
 
 
-# --- showing, where the view's defaults do not fit -------------------------------------
-
-
-def show_table_as(view: ChapterView, df: pd.DataFrame, name: str, title: str, *, profile: str, data: str,
-                  precision: int = 2) -> pd.DataFrame:
-    """:meth:`ChapterView.table` for a table measured outside the view's profile (a bench, a
-    stand-in grid): its own profile and data in the caption, no seeds added to the title."""
-    view.display(report.show_table(df, name, view.notebook, title=title, profile=profile, data=data,
-                                   tables_dir=view.tables_dir, precision=precision))
-    view.shown.append(Shown("table", name, df))
-    return df
-
-
 def _figure(view: ChapterView, fig, name: str, title: str, seeds: Any) -> None:
     view.figure(fig, name, title, data=view.data_label(sizes=False), seeds=seeds)
 
@@ -284,7 +271,7 @@ def overhead(view: ChapterView, bench_file: str | Path | None = None) -> None:
         view.note(f"No benchmark result at `{path}`: run `make bench-reparam`.", "overhead")
         return
     table, data = overhead_frame(json.loads(path.read_text()))
-    show_table_as(view, table, "overhead", "Training step time against the plain network", profile="bench", data=data)
+    view.table(table, "overhead", "Training step time against the plain network", profile="bench", data=data)
 
 
 def verdict(view: ChapterView) -> None:

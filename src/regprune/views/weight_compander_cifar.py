@@ -1,8 +1,8 @@
 """Weight Compander, the paper's CIFAR experiments (notebooks/weight_compander_cifar.ipynb).
 
-The view holds the runs of the paper's grid (in a cpu build: the stored ``paper`` runs, nothing
-trained); the paper's tables beside ours, Figs. 3 and 4 on ResNet34, and the ResNet-20 stand-in
-of the ``cpu`` grid, which a cpu build shows from its stored runs.
+The view (``needs_gpu=True``) holds the runs of the paper's grid (in a cpu build: the stored
+``paper`` runs, nothing trained); the paper's tables beside ours and Figs. 3 and 4 on ResNet34 name
+that grid's profile. The ResNet-20 stand-in of the ``cpu`` grid is shown from its stored runs.
 """
 
 from __future__ import annotations
@@ -17,19 +17,12 @@ from .. import data as datasets
 from ..chapters.weight_compander import LABELS, PAPER_METHODS, describe, split_search
 from ..claims import AWAITS_GPU
 from . import ChapterView
-from . import open_chapter as open_view
-from .weight_compander import first_layer, percentiles_of, show_table_as
+from .weight_compander import first_layer, percentiles_of
 
 NOTEBOOK = "weight_compander_cifar"
 FIG3_MODEL = "resnet34"
 ACCURACY_TABLES = ["Table II", "Table III", "Table VI", "Table VII"]
 STANDIN_DATA = "cifar10-jpeg"
-
-
-def open_chapter(profile: str, **kwargs: Any) -> ChapterView:
-    """The view of the paper's grid as a ``profile`` build shows it: a cpu build shows the stored
-    ``paper`` runs and trains nothing (:func:`regprune.profiles.measured_profile`)."""
-    return open_view(NOTEBOOK, profiles.measured_profile(profile), train=not profiles.loads_stored(profile), **kwargs)
 
 
 def ours(records: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -136,12 +129,13 @@ def standin_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 def grid(view: ChapterView) -> None:
     view.table(grid_frame(view.configs), "grid", "The CIFAR grid: models and methods per data set",
-               data=data_label(view.records))
+               data=data_label(view.records), profile=view.grid_profile)
 
 
 def table1(view: ChapterView) -> None:
     _, _, chosen = ours(view.records)
-    view.table(table1_frame(chosen), "table1", "Table I: a, b of the weight compander", data=data_label(view.records))
+    view.table(table1_frame(chosen), "table1", "Table I: a, b of the weight compander", data=data_label(view.records),
+               profile=view.grid_profile)
 
 
 def accuracy(view: ChapterView) -> None:
@@ -149,7 +143,7 @@ def accuracy(view: ChapterView) -> None:
     main, _, _ = ours(view.records)
     for name, table in accuracy_frames(main).items():
         view.table(table, name.lower().replace(" ", "_"), f"{name}: test accuracy (%), paper beside ours",
-                   data=data_label(view.records))
+                   data=data_label(view.records), profile=view.grid_profile)
 
 
 def weights_during_training(view: ChapterView) -> None:
@@ -164,25 +158,24 @@ def weights_during_training(view: ChapterView) -> None:
     cifar10 = figures.dataset_label(next(r for r in view.records if r["key"] == runs["key"].iloc[0])["data"]["dataset"])
     fig = figures.percentile_bands(frame, panel="method", percentiles=hooks.PERCENTILES, labels=LABELS)
     view.figure(fig, "fig3_percentiles", f"Fig. 3: ResNet34, weights of {first_layer(FIG3_MODEL)} per epoch (epoch 0: "
-                "initialization): median and bands between percentiles", data=cifar10, seeds=seed)
+                "initialization): median and bands between percentiles", data=cifar10, seeds=seed,
+                profile=view.grid_profile)
     fig = figures.percentile_bands(frame, panel="method", percentiles=hooks.PERCENTILES[1:-1], labels=LABELS,
                                    zoom=1.3 * frame[["p93", "p7"]].abs().max().max())
     view.figure(fig, "fig4_percentiles_zoomed", "Fig. 4: the same without max and min, zoomed", data=cifar10,
-                seeds=seed)
+                seeds=seed, profile=view.grid_profile)
 
 
-def standin(view: ChapterView, profile: str) -> None:
+def standin(view: ChapterView) -> None:
     """The ResNet-20 stand-in of the ``cpu`` grid (a cpu build shows its stored runs; other builds
-    show none) and its claim, judged in the build's ``profile``."""
-    records = (chapters.records(NOTEBOOK, profile, view.seeds, train=False, results_dir=view.results_dir)
-               if profiles.loads_stored(profile) else [])
+    show none) and its claim, judged in the build's profile."""
+    records = (chapters.records(NOTEBOOK, view.profile, view.seeds, train=False, results_dir=view.results_dir)
+               if profiles.loads_stored(view.profile) else [])
     table = standin_frame(records)
     if table.empty:
         view.note("**Not yet measured**: no run of the ResNet-20 stand-in is stored yet.", "standin")
     else:
-        show_table_as(view, table, "standin", "ResNet-20 stand-in: test accuracy (%), ours beside the paper's ResNet18",
-                      profile=profile,
-                      data=f"{datasets.label(STANDIN_DATA)}, 45,000 train / 5,000 validation / 10,000 test")
-    show_table_as(view, claims_module.table(NOTEBOOK, profile, view.results_dir), "claims_standin",
-                  "The claim on the stand-in, judged by the book's rule", profile=profile,
-                  data=datasets.label(STANDIN_DATA))
+        view.table(table, "standin", "ResNet-20 stand-in: test accuracy (%), ours beside the paper's ResNet18",
+                   data=f"{datasets.label(STANDIN_DATA)}, 45,000 train / 5,000 validation / 10,000 test")
+    view.table(claims_module.table(NOTEBOOK, view.profile, view.results_dir), "claims_standin",
+               "The claim on the stand-in, judged by the book's rule", data=datasets.label(STANDIN_DATA))
