@@ -173,7 +173,9 @@ def test_a_config_is_checked_once_and_again_only_when_it_changes(monkeypatch):
     experiment.validate(config)
     results.stored([config])
     assert len(checked) == 1
+    assert chapters.configs("quickstart", "smoke")[0]["train"]["epochs"] > 0
     config["train"]["epochs"] = -1  # changed in place: checked again, and the bad value is caught
+    assert chapters.configs("quickstart", "smoke")[0]["train"]["epochs"] > 0  # the grid's settings are not shared
     with pytest.raises(ConfigError):
         experiment.validate(config)
     with pytest.raises(ConfigError):  # a config that failed is never remembered as checked

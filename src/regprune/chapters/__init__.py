@@ -11,6 +11,7 @@ one way to a grid's runs: it loads them, or trains what is missing until the gri
 
 from __future__ import annotations
 
+import copy
 import inspect
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -47,6 +48,7 @@ def configs(chapter: str, profile: str, seeds: Sequence[int] | None = None,
         made = fn(profile, seeds, results_dir=results_dir)
     else:
         made = fn(profile, seeds)
+    made = copy.deepcopy(made)  # a caller may change a config in place: never a grid's shared settings
     for config in made:  # checked once, here where it is made (a bad grid fails before anything runs)
         experiment.validate(config)
     return made
