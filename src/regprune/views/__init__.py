@@ -124,11 +124,13 @@ class ChapterView:
         return df
 
     def figure(self, fig, name: str, title: str, *, data: str | None = None, seeds: Any = None,
-               note: str = "", vector: bool = True, profile: str | None = None) -> None:
-        """Display and save ``fig`` with the book's caption (title, profile, data, seeds)."""
-        caption = figures.caption(title, profile=profile or self.profile,
-                                  data=data if data is not None else self.data_label(),
-                                  seeds=self.seeds_of() if seeds is None else seeds, note=note)
+               note: str = "", vector: bool = True, profile: str | None = None, caption: str | None = None) -> None:
+        """Display and save ``fig`` with the book's caption (title, profile, data, seeds), or with
+        ``caption`` as it is where no run is behind the figure (a function drawn exactly)."""
+        if caption is None:
+            caption = figures.caption(title, profile=profile or self.profile,
+                                      data=data if data is not None else self.data_label(),
+                                      seeds=self.seeds_of() if seeds is None else seeds, note=note)
         if self.display is _display:
             figures.show(fig, caption, name=name, notebook=self.notebook, vector=vector, figures_dir=self.figures_dir)
         else:

@@ -21,7 +21,7 @@ from .. import claims as claims_module
 from ..chapters.weight_compander import LABELS, describe, split_search
 from ..claims.weight_compander import layers
 from ..layers import weight_layers
-from . import ChapterView, Shown, _display
+from . import ChapterView
 
 GRID = ["model", "method"]
 EFFECTS = ["first_max_abs_w", "all_max_abs_w_end", "first_near_1e-3_%", "first_near_1e-2_%", "first_p93_minus_p7"]
@@ -173,16 +173,9 @@ def functions(view: ChapterView) -> None:
     """Fig. 2: Psi and Psi' of arctan, arsinh and erf at a = b = 1, computed exactly (no training)."""
     fig = figures.reparam_functions({fn: reparam.curves(fn, 1.0, 1.0, lim=5.0) for fn in ("arctan", "arsinh", "erf")},
                                     bound=np.pi / 2)
-    caption = ("Fig. 2: the reparameterization functions Psi(v) and their slopes Psi'(v) at a = b = 1, computed "
-               "exactly (grey: the arctan bound ±pi/2); no training, so no profile, data or seeds.")
-    if view.display is _display:
-        figures.show(fig, caption, name="fig2_functions", notebook=view.notebook, vector=True,
-                     figures_dir=view.figures_dir)
-    else:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    view.shown.append(Shown("figure", "fig2_functions", fig))
+    view.figure(fig, "fig2_functions", "", caption=(
+        "Fig. 2: the reparameterization functions Psi(v) and their slopes Psi'(v) at a = b = 1, computed "
+        "exactly (grey: the arctan bound ±pi/2); no training, so no profile, data or seeds."))
 
 
 def search(view: ChapterView) -> None:
