@@ -225,3 +225,33 @@ def test_scripts_added_twice_are_kept_once():
     sphinx_site.dedupe_scripts(None, "page", "page.html", {"script_files": scripts}, None)
     assert [(s.filename, s.attributes) for s in scripts] == [(None, {"body": thebe}), ("a.js", {}),
                                                              ("b.js", {"async": "async"})]
+
+
+def test_a_wide_figure_keeps_a_readable_size_and_scrolls_in_its_box(tmp_path):
+    """regprune.js, in the browser: a 1500 px figure in a 600 px column is shown at 75% (1125 px),
+    scrolling inside its output box (not a problem, not a small figure); a 700 px one, which fits at
+    600 / 700 = 86%, is left to shrink; without the script the first one shows at 40%."""
+    from pathlib import Path
+
+    from regprune import site_check, sphinx_site
+
+    if not Path(site_check.CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    pytest.importorskip("playwright")
+    html = tmp_path / "_build" / "html"
+    (html / "book").mkdir(parents=True)
+    (html / "index.html").write_text(PAGE.format(body='<a href="book/figs.html">in</a>'))
+    for width in (1500, 700):
+        (html / "book" / f"fig{width}.svg").write_text(
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="300"/>')
+    script = (sphinx_site.STATIC / "regprune.js").read_text()
+    body = "".join(f'<div class="cell_output"><img src="fig{w}.svg" alt="figure {w}" style="max-width:100%;height:auto">'
+                   f'<p>caption</p></div>' for w in (1500, 700))
+    (html / "book" / "figs.html").write_text(PAGE.format(body=body + f"<script>{script}</script>"))
+    found = site_check.check(tmp_path / "_build", widths=("desktop",))
+    page = next(r for r in found["pages"] if r["page"] == "book/figs.html")
+    assert page["problems"] == [] and page["small_figures"] == []
+    (html / "book" / "figs.html").write_text(PAGE.format(body=body))
+    found = site_check.check(tmp_path / "_build", widths=("desktop",))
+    page = next(r for r in found["pages"] if r["page"] == "book/figs.html")
+    assert page["small_figures"] == ["figure 1500 (shown at 40%)"]

@@ -3,8 +3,9 @@
 It fixes what the browser check (:mod:`regprune.site_check`) found in the stock theme stack and
 adds the book's CSS: scripts that sphinx-thebe and sphinx-togglebutton add twice are kept once
 (the second ``const THEBE_JS_URL`` is a script error on every page), the theme gets a colour
-mode (an empty one is a console error on a first visit), and ``regprune.css`` keeps tables and
-figures inside the text column.
+mode (an empty one is a console error on a first visit), ``regprune.css`` keeps tables and
+figures inside the text column, and ``regprune.js`` keeps a figure at a readable size on a phone
+(at 75% of its drawn width at least, scrolling sideways inside its output box).
 """
 
 from __future__ import annotations
@@ -45,5 +46,6 @@ def setup(app):
     app.connect("config-inited", default_mode)
     app.connect("builder-inited", add_static)
     app.add_css_file("regprune.css")
+    app.add_js_file("regprune.js")
     app.connect("html-page-context", dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
