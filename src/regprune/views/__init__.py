@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
-from .. import chapters, figures, report, results
+from .. import chapters, figures, report, results, tables
 from .. import claims as claims_module
 from ..profiles import check_profile, loads_stored, measured_profile
 
@@ -160,7 +160,7 @@ class ChapterView:
         if claims.empty:
             return claims
         frame = claims.groupby("claim", sort=False)[["claim verdict"]].first()
-        self.display(frame)
+        self.display(tables.render(frame.reset_index(), "One verdict per claim (its parts above)"))
         self.shown.append(Shown("verdicts", "verdicts", frame))
         return frame
 
