@@ -62,7 +62,7 @@ BATCH = 128
 NUM_CLASSES = 10
 SEED = 0
 MASK_THETA = 0.5  # theta_conv = theta_fc for the mask variant (prunes |w| < 0.5 * std per layer)
-DEFAULT_STEPS = {"lenet300": 60, "lenet5": 15, "resnet20": 3}
+DEFAULT_STEPS = {"lenet300": 60, "lenet5": 15, "resnet20": 12}  # ResNet-20 at 3 steps a round spread +-25%
 DEFAULT_REPEATS = 7
 DEFAULT_WARMUP = 5
 DATA_BATCHES = 4  # distinct random batches cycled through, as a loader would hand out
