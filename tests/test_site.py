@@ -182,7 +182,9 @@ PAGE = """<!DOCTYPE html><html><head><meta name="viewport" content="width=device
 <article class="bd-article" style="width: 600px">{body}</article></body></html>"""
 
 
-def test_site_check_finds_what_a_reader_would_trip_over(tmp_path):
+def browser_site(tmp_path, first_page: str):
+    """An empty built site under ``tmp_path`` whose index links to ``book/<first_page>``; skips the
+    test where the browser check cannot run."""
     from pathlib import Path
 
     from regprune import site_check
@@ -192,7 +194,14 @@ def test_site_check_finds_what_a_reader_would_trip_over(tmp_path):
     pytest.importorskip("playwright")
     html = tmp_path / "_build" / "html"
     (html / "book").mkdir(parents=True)
-    (html / "index.html").write_text(PAGE.format(body='<a href="book/good.html">in</a>'))
+    (html / "index.html").write_text(PAGE.format(body=f'<a href="book/{first_page}">in</a>'))
+    return html
+
+
+def test_site_check_finds_what_a_reader_would_trip_over(tmp_path):
+    from regprune import site_check
+
+    html = browser_site(tmp_path, "good.html")
     (html / "book" / "fig.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1500" height="300"/>')
     (html / "book" / "good.html").write_text(PAGE.format(
         body='<p>fine</p><table class="regprune-table" style="display:block;overflow:auto;max-width:100%">'
@@ -231,16 +240,9 @@ def test_a_wide_figure_keeps_a_readable_size_and_scrolls_in_its_box(tmp_path):
     """regprune.js, in the browser: a 1500 px figure in a 600 px column is shown at 75% (1125 px),
     scrolling inside its output box (not a problem, not a small figure); a 700 px one, which fits at
     600 / 700 = 86%, is left to shrink; without the script the first one shows at 40%."""
-    from pathlib import Path
-
     from regprune import site_check, sphinx_site
 
-    if not Path(site_check.CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
-    pytest.importorskip("playwright")
-    html = tmp_path / "_build" / "html"
-    (html / "book").mkdir(parents=True)
-    (html / "index.html").write_text(PAGE.format(body='<a href="book/figs.html">in</a>'))
+    html = browser_site(tmp_path, "figs.html")
     for width in (1500, 700):
         (html / "book" / f"fig{width}.svg").write_text(
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="300"/>')

@@ -56,14 +56,18 @@ SCOPE = ("MNIST (55,000 train / 5,000 validation / 10,000 test), 10 epochs (5 SN
          "3 seeds, our dense baseline under the same recipe; paired over seeds, collapsed runs left out")
 
 
+def has_collapsed(record: dict[str, Any]) -> bool:
+    """The chapter's collapse rule: validation accuracy below COLLAPSE_BELOW after any epoch past the first."""
+    return any(h["val_acc"] < COLLAPSE_BELOW for h in record["history"][1:])
+
+
 def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     """One row per main run: model, method, seed, test accuracy (%), nonzero FC parameters, and
     whether it collapsed."""
     out = sweeps.dense_frame(records, switcher_network.describe)
     if out.empty:
         return out
-    collapsed = {r["key"]: any(h["val_acc"] < COLLAPSE_BELOW for h in r["history"][1:])
-                 for r in records if r.get("status") == "completed"}
+    collapsed = {r["key"]: has_collapsed(r) for r in records if r.get("status") == "completed"}
     out["collapsed"] = out["key"].map(collapsed).astype(bool)
     out["lr"] = out["key"].map({r["key"]: r["config"]["train"]["lr"] for r in records})
     out["test_acc_%"] = 100 - out["test_error_%"]

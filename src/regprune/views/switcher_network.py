@@ -16,7 +16,7 @@ import pandas as pd
 from .. import claims as claims_module
 from .. import figures, report, results, sweeps
 from ..chapters.switcher_network import LABELS, PAPER_METHODS, describe
-from ..claims.switcher_network import COLLAPSE_BELOW
+from ..claims.switcher_network import COLLAPSE_BELOW, has_collapsed
 from . import ChapterView
 
 GATE_SHARES = ["zero_%", "below1_%", "above1_%", "mean_gate", "weights_left_%"]
@@ -115,19 +115,22 @@ def claims(view: ChapterView) -> None:
                "(means over the runs that completed without collapse; the others counted apart)")
 
 
+def _fair(frame: pd.DataFrame) -> pd.DataFrame:
+    """The main runs and the fair baselines (equal updates, the other trial rate); not the ablations."""
+    return frame[frame["variant"].isin(["main", "equal_updates"]) | frame["variant"].str.startswith("lr=")]
+
+
 def cost_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Per model, method and variant (the fair baselines included, the two ablations left out): runs
     stored, runs that diverged or collapsed (counted apart, not averaged in), and over the rest the
     mean training time (s, every epoch once) and mean test accuracy (%)."""
     records = list(records)
     frame = runs(records)
-    frame["collapsed"] = frame["key"].map({r["key"]: any(h["val_acc"] < COLLAPSE_BELOW for h in r["history"][1:])
-                                           for r in records}).astype(bool)
+    frame["collapsed"] = frame["key"].map({r["key"]: has_collapsed(r) for r in records}).astype(bool)
     every = pd.DataFrame([describe(r["config"]) for r in records])
-    fair = lambda f: f[f["variant"].isin(["main", "equal_updates"]) | f["variant"].str.startswith("lr=")]  # noqa: E731
     by = ["model", "method", "variant"]
-    stored = fair(every).groupby(by, sort=False).size().rename("runs")
-    ok = fair(frame)[~fair(frame)["collapsed"]]
+    stored = _fair(every).groupby(by, sort=False).size().rename("runs")
+    ok = _fair(frame)[lambda f: ~f["collapsed"]]
     means = ok.groupby(by, sort=False).agg(train_time_s=("train_time_s", "mean"), test_acc_pct=("test_acc_%", "mean"))
     out = pd.concat([stored, ok.groupby(by, sort=False).size().rename("kept"), means], axis=1).reset_index()
     out["kept"] = out["kept"].fillna(0).astype(int)
@@ -178,7 +181,7 @@ def collapse_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
                      "first-epoch train loss": h["train_loss"].iloc[0], "ln 10": math.log(10),
                      "worst val acc %": 100 * worst["val_acc"], "at epoch": int(worst["epoch"]),
                      "phase then": worst.get("phase", ""), "final val acc %": 100 * h["val_acc"].iloc[-1],
-                     "collapsed": bool((h["val_acc"].iloc[1:] < COLLAPSE_BELOW).any())})
+                     "collapsed": has_collapsed(r)})
     return pd.DataFrame(rows)
 
 
