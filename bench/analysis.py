@@ -28,7 +28,7 @@ from regprune import chapters, environment, experiment
 from regprune.callbacks import HOOKS, FitState
 from regprune.data import Splits
 from regprune.losses import LOSSES
-from regprune.train import TrainConfig, fit
+from regprune.train import TrainConfig, _channels_last, fit
 
 CASES = {  # (grid, model): the stored grid whose first run of that model is analysed
     "lenet5": ("comparison", "lenet5"),
@@ -45,6 +45,8 @@ def trained_state(config: dict, epochs: int, train_samples: int) -> FitState:
     cfg = TrainConfig.from_dict({**config["train"], "epochs": epochs, "milestones": [epochs]})
     loss = experiment._build(LOSSES, config.get("loss", "cross_entropy"), "loss")
     result = fit(model, small, cfg, seed=int(config["seed"]), loss=loss, progress="none")
+    if _channels_last(cfg, result.model, torch.device("cpu")):  # fit runs its hooks in the training layout
+        result.model.to(memory_format=torch.channels_last)
     return FitState(model=result.model, optimizer=None, cfg=cfg, splits=splits, device=torch.device("cpu"),
                     loss=loss, seed=int(config["seed"]), status="completed", metrics=result.metrics)
 

@@ -100,3 +100,21 @@ def test_bad_pruning_settings_fail_before_training():
     config["hooks"] = [{"name": "snapshot_pruning", "adjust_optimizer": "lbfgs"}]
     with pytest.raises(ConfigError, match="adjust_optimizer"):
         experiment.validate(config)
+
+
+def test_pruned_copy_keeps_the_channels_last_layout_of_a_one_channel_conv():
+    # w * mask of a (20, 1, 5, 5) channels_last weight comes out in the default layout; the pruned
+    # copy must keep the trained layout (channels_last strides of that shape: (25, 1, 5, 1)),
+    # else its first conv and pool run on the slow path. Values are the masked weights exactly.
+    net = models.build("lenet5").to(memory_format=torch.channels_last)
+    assert net.features.conv1.weight.stride() == (25, 1, 5, 1)
+    pruned = pruning.prune_at_step(net, 20, 50)
+    for name, layer in pruned.named_modules():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            original = dict(net.named_modules())[name].weight
+            assert layer.weight.stride() == original.stride(), name
+            assert not parametrize.is_parametrized(layer)
+    w = net.features.conv1.weight.detach()
+    top = float(w.abs().max())
+    threshold = 1e-3 + 20 * (top - 1e-3) / 49  # step 20 of 50 equal steps from 1e-3 to max|w|
+    assert torch.equal(pruned.features.conv1.weight, torch.where(w.abs() >= threshold, w, torch.zeros_like(w)))

@@ -29,14 +29,32 @@ def bake(model: nn.Module) -> nn.Module:
 
     ``copy.deepcopy`` of a parametrized module shares torch's generated ``Parametrized<Layer>``
     class, and removing a parametrization deletes the property from that class: baking a copy
-    would break the original (and every other copy). Each module gets its own class first."""
+    would break the original (and every other copy). Each module gets its own class first.
+
+    A baked tensor keeps the memory layout (strides) of the tensor it was trained as: ``w * mask``
+    of a one-input-channel channels_last conv weight comes out in the default layout, and that one
+    layer then made a pruned channels_last LeNet-5 evaluate 2x slower (CPU, measured)."""
     for module in list(model.modules()):
         if parametrize.is_parametrized(module):
             cls = type(module)
             module.__class__ = type(cls.__name__, cls.__bases__, dict(cls.__dict__))
             for name in list(module.parametrizations):
+                plist = module.parametrizations[name]
+                # torch reuses the ``original`` tensor for the baked value: note its layout first
+                layout = (plist.original.shape, plist.original.stride()) if plist.is_tensor else None
                 parametrize.remove_parametrizations(module, name, leave_parametrized=True)
+                _restride(getattr(module, name), layout)
     return model
+
+
+@torch.no_grad()
+def _restride(param: Tensor, layout: tuple[torch.Size, tuple[int, ...]] | None) -> None:
+    """Give ``param`` the ``(shape, strides)`` of the tensor it was trained as, values unchanged."""
+    if layout is None or layout[0] != param.shape or layout[1] == param.stride():
+        return
+    laid_out = torch.empty_strided(*layout, dtype=param.dtype, device=param.device)
+    laid_out.copy_(param)
+    param.data = laid_out
 
 
 def _chains(model: nn.Module):

@@ -27,7 +27,7 @@ from .masks import apply_masks, bake, magnitude_masks, prunable_count
 MIN_THRESHOLD = 1e-3  # Section 5.2: "we select a minimum weight threshold of 1e-03"
 
 
-def split_evaluator(splits: Splits, loss: Loss | None = None, *, batch_size: int = 1000,
+def split_evaluator(splits: Splits, loss: Loss | None = None, *, batch_size: int = 500,
                     cfg: TrainConfig | None = None,
                     parts: Sequence[str] = ("val", "test")) -> Callable[[nn.Module], dict[str, float]]:
     """``evaluate_fn(model) -> {val_acc, val_loss, test_acc, test_loss, loss}`` on ``splits``
