@@ -101,6 +101,7 @@ def test_every_added_claim_is_transcribed_and_in_the_scorecard():
 
 
 @pytest.mark.parametrize("cid", ["wc_tinyimagenet", "wc_imagenet", "snn_vgg16_cifar100_below_baseline",
+                                 "cifar100_densenet_gap", "wc_resnet50_cifar100", "snn_cifar100",
                                  "libsvm_other_datasets"])
 def test_claims_on_data_that_cannot_be_had_say_so_whatever_is_stored(cid):
     verdict, evidence = claim(cid).evaluate([])
