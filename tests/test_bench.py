@@ -37,17 +37,31 @@ def test_throughput_quick_writes_every_figure_the_appendix_reads(tmp_path):
 
 
 def test_regeneration_sums_the_stored_runs(tmp_path):
-    """The regeneration estimate adds up each grid's stored wall times (an independent sum here)."""
+    """The regeneration estimate adds up each grid's stored wall times (an independent sum here), and
+    with today's analysis replaces the after-training time of a re-measured model only."""
     from regprune import chapters, results
 
-    out = tmp_path / "regeneration.json"
-    done = subprocess.run([sys.executable, str(REPO / "bench" / "regeneration.py"), "--out", str(out)],
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert done.returncode == 0, done.stderr[-2000:]
-    rows = {r["grid"]: r for r in json.loads(out.read_text())["grids"]}
+    out, history = tmp_path / "regeneration.json", tmp_path / "history.csv"
+    for _ in range(2):
+        done = subprocess.run([sys.executable, str(REPO / "bench" / "regeneration.py"), "--out", str(out),
+                               "--history", str(history)], capture_output=True, text=True, timeout=300, cwd=REPO)
+        assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    rows = {r["grid"]: r for r in result["grids"]}
     found, missing = results.stored(chapters.configs("weight_compander", "cpu"))
     assert rows["weight_compander"]["stored"] == len(found) and rows["weight_compander"]["missing"] == len(missing)
     assert rows["weight_compander"]["stored_hours"] == pytest.approx(sum(r["wall_time_s"] for r in found) / 3600)
+    assert rows["weight_compander"]["today_hours"] == pytest.approx(rows["weight_compander"]["stored_hours"])
+    analysis = json.loads((REPO / "bench" / "results" / "analysis_lenet5.json").read_text())
+    comparison, _ = results.stored(chapters.configs("comparison", "cpu"))
+    today = sum(r["metrics"]["train_time_s"] + analysis["total_s"] if r["config"]["model"]["name"] == "lenet5"
+                else r["wall_time_s"] for r in comparison) / 3600
+    assert rows["comparison"]["today_hours"] == pytest.approx(today)
+    assert not rows["vc_bound"]["cifar"] and rows["vc_bound_cifar"]["cifar"]
+    assert result["cifar_hours"] + result["other_hours"] == pytest.approx(
+        result["today_hours"] + result["projected_missing_hours"])
+    lines = history.read_text().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("created,commit,stored_hours")  # header + one row per run
 
 
 def test_bench_summary_reads_each_figure_against_its_target(tmp_path):
