@@ -19,8 +19,9 @@ measured in the same run:
   10 classes (speed does not depend on the values; the lr is 0.01 so nothing diverges);
 * **method**: one model per variant (same seed), each warmed up, then interleaved: for
   every repeat, every variant (starting one further along each repeat) times ``steps``
-  steps with ``time.perf_counter()``. Per variant: the median over repeats; the ratio
-  ``median step time / median step time of plain`` (overhead % = (ratio - 1) * 100).
+  steps with ``time.perf_counter()``. Per variant: the ratio of its step time to plain's in
+  the same repeat, and the median of those ratios over repeats (overhead % = (ratio - 1) * 100):
+  paired, as the book compares methods, since this CPU's speed drifts by +-20% between repeats.
   Interleaving keeps drift (thermal, other load) from favouring one variant;
 * **baked inference**: after training, a copy of each variant is baked
   (:func:`regprune.reparam.bake`) and its eval forward (no grad, batch 128) is timed the same
@@ -86,7 +87,9 @@ COLUMNS = {
     "samples_per_s": "training samples per second: batch * steps / median timed interval",
     "step_time_s": "median over repeats of the time of one training step, seconds",
     "step_times_s": "time of one training step in each repeat (interval / steps), seconds",
-    "time_ratio": "step_time_s / step_time_s of plain on the same model in the same run",
+    "time_ratio": "median over repeats of (step time / plain's step time in the same repeat): paired, drift cancels",
+    "time_ratios": "that ratio in each repeat",
+    "ratio_of_medians": "step_time_s / step_time_s of plain (medians over repeats; the figure before 2026-12-03 12:50)",
     "overhead_pct": "(time_ratio - 1) * 100",
     "penalty": "whether the step adds reparam.EffectiveWeightDecay (weight decay on Psi(v))",
     "final_loss": "training loss at the last timed step (null if not finite: timing then suspect)",
@@ -203,7 +206,10 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
     for name, spec in variants.items():
         step_time = statistics.median(train_times[name])
         infer_time = statistics.median(infer_times[name])
-        ratio = step_time / ref_train
+        # paired: each repeat times every variant back to back, so the ratio within a repeat cancels
+        # the drift between repeats (other load, clock); the median over repeats is the figure
+        paired = [t / p for t, p in zip(train_times[name], train_times["plain"])]
+        ratio = statistics.median(paired)
         last = float(trainers[name].last_loss)
         rows.append({
             "model": model_name,
@@ -213,6 +219,8 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
             "step_time_s": step_time,
             "step_times_s": train_times[name],
             "time_ratio": ratio,
+            "time_ratios": paired,
+            "ratio_of_medians": step_time / ref_train,
             "overhead_pct": (ratio - 1) * 100,
             "penalty": bool(trainers[name].penalties),
             "final_loss": last if math.isfinite(last) else None,
