@@ -36,13 +36,18 @@ def test_grid_is_staged_lr_then_c_and_d_then_every_depth_and_seed(tmp_path):
     cell = vc.cells("cpu", results_dir=tmp_path)["dna"]
     assert cell["chosen"] == {"lr": 0.1, "C (W2)": 1e-2, "C (W1)": 1e-3, "D": 1e-6}
     main = [vc.describe(c) for c in cell["main"]]
-    assert len(main) == len(vc.METHODS) * 3 * 3
+    assert len(main) == len(vc.METHODS) * 3 * 5 and {c["seed"] for c in cell["main"]} == {0, 1, 2, 3, 4}
+    # the main runs quantize as the paper's tool does (fraction bits may reach the total); the search
+    # runs keep the analysis they were stored with (their keys), which chooses nothing from quantization
+    assert all(c["hooks"][0] == {**vc.POST, "allow_frac_ge_total": True} for c in cell["main"])
+    assert all(c["hooks"][0] == vc.POST for c in cell["search"])
     combined = {(d["method"], d["C"], d["D"]) for d in main if d["method"].endswith("+LCA")}
     assert combined == {("H+LCA", None, 1e-6), ("H+W2+LCA", 1e-2, 1e-6), ("H+W1+LCA", 1e-3, 1e-6)}
     assert cell["epochs"] == []  # dna runs the paper's 500 epochs already
     assert all(c["train"]["epochs"] == 500 and c["train"]["schedule"] == "inverse" for c in cell["main"])
     grid = chapters.configs("vc_bound", "cpu", results_dir=tmp_path)
-    assert len({results.run_key(c) for c in grid}) == len(grid)  # search runs that are also main runs appear once
+    assert len({results.run_key(c) for c in grid}) == len(grid)
+    assert sum(vc.dataset_of(c) == "dna" for c in grid) == len(cell["search"]) + len(main)  # none shared
 
 
 def test_method_names_round_trip():
