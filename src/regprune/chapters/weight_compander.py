@@ -325,12 +325,22 @@ def split_search(frame):
     return main, search, chosen
 
 
-def lr_tuned(frame):
+def trial_counts(profile: str) -> dict[str, int]:
+    """Per model of the MNIST grid in ``profile``: how many learning rates its first seed tries (the
+    recipe's and the trials), so a cell is judged only once every trial is stored."""
+    s = pick(MNIST, profile)
+    recipe = MNIST_TRAIN["lr"]
+    return {model: len(trials) + (not any(math.isclose(lr, recipe) for lr in trials))
+            for model, trials in s.get("lr_trials", {}).items()}
+
+
+def lr_tuned(frame, expected: dict[str, int] | None = None):
     """The equal-budget runs of ``LR_TUNED`` methods: ``(runs, chosen)`` with ``runs`` one row per run
     at each (model, dataset, method)'s chosen rate, every seed, and ``chosen`` ``{(model, dataset,
     method): (rate, trials)}``; the rate is the first seed's best validation accuracy over the recipe
     rate and its trials (first in rate order on a tie, as :func:`best_run` chose in grid order: the
-    recipe run comes first there). A cell is left out until it has a trial at another rate."""
+    recipe run comes first there). A cell is left out until it has a trial at another rate, and, with
+    ``expected`` (:func:`trial_counts`), until its first seed has all of them."""
     import pandas as pd
 
     if "lr_trial" not in frame or frame.empty:
@@ -341,6 +351,8 @@ def lr_tuned(frame):
         first = part[part["seed"] == part["seed"].min()]
         if not first["lr_trial"].astype(bool).any():
             continue
+        if expected is not None and len(first) < expected.get(model, 0):
+            continue  # a choice among some trials only could change when the rest are stored
         order = pd.concat([first[~first["lr_trial"].astype(bool)], first[first["lr_trial"].astype(bool)]])
         best = order.loc[order["val_error_%"].idxmin()]  # idxmin keeps the first of equals
         chosen[(model, dataset, method)] = (float(best["lr"]), len(first))

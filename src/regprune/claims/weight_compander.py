@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .. import sweeps
-from ..chapters.weight_compander import LABELS, LEARNABLE_INIT, LR_TUNED, describe, lr_tuned, split_search
+from ..chapters.weight_compander import LABELS, LEARNABLE_INIT, LR_TUNED, describe, lr_tuned, split_search, trial_counts
 from . import rule
 from .base import Claim, Interval, Part, PartWithLeftOut, paired, single
 
@@ -76,7 +76,7 @@ def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     if dense.empty:
         return dense
     main, _, _ = split_search(dense)
-    tuned, _ = lr_tuned(dense)
+    tuned, _ = lr_tuned(dense, trial_counts(records[0]["config"].get("profile", "cpu")))
     tuned = tuned.assign(method=tuned["method"] + TUNED) if not tuned.empty else tuned
     history = {r["key"]: r["history"] for r in records}
     rows = []
