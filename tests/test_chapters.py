@@ -27,7 +27,7 @@ EMPTY_ON_PURPOSE = {("switcher_network_cifar", "cpu"), ("weight_compander_cifar"
 def test_efficiency_llr_mnist_grid():
     cpu = chapters.configs("efficiency_llr", "cpu")
     cells = {(d["model"], d["output"], d["regularizer"]) for d in map(describe, cpu)}
-    assert len(cpu) == 36 and len(cells) == 12 and {c["seed"] for c in cpu} == {0, 1, 2}
+    assert len(cpu) == 60 and len(cells) == 12 and {c["seed"] for c in cpu} == {0, 1, 2, 3, 4}
     assert all(c["data"]["name"] == "mnist" and c["data"]["val_split"] == 5000 for c in cpu)
     lenet5 = next(c for c in cpu if c["model"]["name"] == "lenet5")
     prune = next(h for h in lenet5["hooks"] if h["name"] == "snapshot_pruning")

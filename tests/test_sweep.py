@@ -30,7 +30,11 @@ def broken(config):
 
 
 def without_timing(record):
+    """The record without what differs between two identical runs: timings, and the repository's
+    commit and dirty flag (another process committing meanwhile moves them; the run is the same)."""
     out = {k: v for k, v in record.items() if k not in TIMING}
+    if "env" in record:
+        out["env"] = {k: v for k, v in record["env"].items() if k not in ("git_commit", "git_dirty")}
     out["history"] = [{k: v for k, v in row.items() if k != "time"} for row in record["history"]]
     out["metrics"] = {k: v for k, v in record["metrics"].items() if k != "train_time_s"}
     return out

@@ -76,6 +76,13 @@ def test_table1_accuracy_gives_our_mean_and_says_which_depths_await_a_gpu(record
     assert table.loc[("resnet32", "control"), "ours_acc"] == AWAITS_GPU
     empty = view_module.accuracy_table(paper, pd.DataFrame(), {"resnet20"}).set_index(["model", "method"])
     assert empty["ours_acc"].tolist() == ["no run stored", "no run stored", AWAITS_GPU]
+    # a grid half trained: the control is stored, the pruned runs not yet (not a blank, not "awaits GPU")
+    control_only = view_module.runs(records)
+    control_only = control_only[control_only["method"] == "control"]
+    half = view_module.accuracy_table(paper, control_only, {"resnet20"}).set_index(["model", "method"])
+    assert half.loc[("resnet20", "control"), "ours_acc"] == pytest.approx(91.0)
+    assert half.loc[("resnet20", "pruning"), "ours_acc"] == "not yet stored"
+    assert half.loc[("resnet32", "control"), "ours_acc"] == AWAITS_GPU
 
 
 def test_tables_2_to_4_get_our_difference_against_the_control(records):

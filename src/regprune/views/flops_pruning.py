@@ -98,9 +98,13 @@ def table1_flops(view: ChapterView) -> None:
 # --- Table 1, accuracy columns, and Tables 2-4 ---------------------------------------------
 
 
+NOT_STORED = "not yet stored"
+
+
 def accuracy_table(paper_numbers: pd.DataFrame, ours: pd.DataFrame, trained_models: Iterable[str]) -> pd.DataFrame:
     """Table 1's test accuracies with our mean, std and seed count beside them; rows of models the
-    profile does not train say they await a GPU, and with no run stored every row says so."""
+    profile does not train say they await a GPU, rows it trains but has not stored yet say so, and
+    with no run stored every row says so."""
     acc = paper_numbers[(paper_numbers["table"] == "Table 1") & (paper_numbers["metric"] == "test_acc_%")]
     acc = acc[["model", "method", "value"]].rename(columns={"value": "paper_acc_%"})
     if ours.empty:
@@ -110,6 +114,7 @@ def accuracy_table(paper_numbers: pd.DataFrame, ours: pd.DataFrame, trained_mode
             ours_acc=("test_acc_%", "mean"), ours_std=("test_acc_%", "std"), seeds=("seed", "size")).reset_index()
         acc = acc.merge(stats, on=["model", "method"], how="left")
     acc["ours_acc"] = acc["ours_acc"].astype(object)
+    acc.loc[acc["ours_acc"].isna(), "ours_acc"] = NOT_STORED  # in the profile's grid, its runs still training
     acc.loc[~acc["model"].isin(set(trained_models)), "ours_acc"] = AWAITS_GPU
     return acc.reset_index(drop=True)
 
