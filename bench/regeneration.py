@@ -24,14 +24,13 @@ import argparse
 import csv
 import json
 import statistics
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
 
 from common import finish
 
-from regprune import chapters, results
+from regprune import chapters, environment, results
 
 RESULTS = Path(__file__).with_name("results")
 CIFAR_BUDGET_HOURS = 12.0  # issue 27: the CIFAR part of the cpu profile, at most about 12 machine-hours
@@ -73,14 +72,6 @@ def grid_costs(remeasured: dict[tuple[str, str], float]) -> list[dict]:
                      "projected_missing_hours": len(missing) * median / 60 if median else None,
                      "remeasured": sorted(m for g, m in remeasured if g == grid), "cpus": dict(cpus)})
     return rows
-
-
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
 
 
 def append_history(path: Path, row: dict) -> None:
@@ -125,7 +116,8 @@ def main() -> None:
               "projected_missing_hours": projected, "unknown": unknown, "target_hours": args.target_hours,
               "cifar_hours": part[True], "other_hours": part[False], "cifar_budget_hours": CIFAR_BUDGET_HOURS}
     finish(result, "\n".join(lines), time.perf_counter() - t0, Path(args.out))
-    append_history(Path(args.history), {**result, "commit": _commit(), "unknown": " ".join(unknown)})
+    commit = environment.git_commit(str(Path(__file__).parent)).get("git_commit", "")[:7]
+    append_history(Path(args.history), {**result, "commit": commit, "unknown": " ".join(unknown)})
 
 
 if __name__ == "__main__":
