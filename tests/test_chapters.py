@@ -1,5 +1,6 @@
 """Chapter grids: every config of every profile validates, and the grids have the shape the chapters promise."""
 
+import math
 import pandas as pd
 import pytest
 
@@ -73,20 +74,54 @@ def test_weight_compander_mnist_grid_is_staged_on_the_search(tmp_path):
     assert len(search300) == 9 and {c["seed"] for c in search300} == {0}
     assert {(d["a"], d["b"]) for d in cells if d["method"] == "wc" and d["model"] == "lenet5"} == {(0.5, 0.5), (1.0, 0.5)}
     for method in ("none", "wc_fine", "pp", "wn"):
-        assert sorted(d["seed"] for d in cells if d["method"] == method and d["model"] == "lenet5") == [0, 1, 2]
-    assert sorted(d["seed"] for d in cells if d["method"] == "wc_coarse" and d["model"] == "lenet300") == [0, 1, 2]
+        assert sorted(d["seed"] for d in cells if d["method"] == method and d["model"] == "lenet5"
+                      and not d["lr_trial"]) == [0, 1, 2, 3, 4]
+    assert sorted(d["seed"] for d in cells if d["method"] == "wc_coarse" and d["model"] == "lenet300") == [0, 1, 2, 3, 4]
     assert not any(d["method"] == "wc" and d["seed"] > 0 for d in cells)  # not until the search is stored
     # the search finds a = 0.75, b = 0.5 best on validation for LeNet-300-100; ties go to the first in grid order
     best = {"a": 0.75, "b": 0.5}
     fake_store(tmp_path, search300, lambda c: 0.99 if c["reparam"]["a"] == 0.75 and c["reparam"]["b"] in (0.5, 1.0) else 0.9)
     after = chapters.configs("weight_compander", "cpu", results_dir=tmp_path)
     new = [c for c in after if c not in before]
-    assert [c["seed"] for c in new] == [1, 2]
+    assert [c["seed"] for c in new] == [1, 2, 3, 4]
     assert all(c["reparam"] == {"name": "compander", "fn": "arctan", **best} for c in new)
     assert all(c["train"] == search300[0]["train"] and c["hooks"] == search300[0]["hooks"] for c in new)
     frame = pd.DataFrame([{**wc.describe(c), "key": results.run_key(c), "val_error_%": 100 * (1 - (0.99 if c["reparam"]["a"] == 0.75 and c["reparam"]["b"] in (0.5, 1.0) else 0.9))} for c in search300])
     main, search, chosen = wc.split_search(frame)
     assert chosen[("lenet300", "mnist", "wc")] == (0.75, 0.5) and len(main) == 1 and len(search) == 9
+
+
+def test_weight_compander_gives_the_other_methods_the_searchs_budget_as_learning_rates(tmp_path):
+    """Issue 29: plain, PP and WN get as many trials as the compander's a, b search (9 on LeNet-300-100,
+    2 on LeNet-5) over the same width of effective rate ((a/b)^2 from 1/4 to 4: 0.0025 to 0.04 around
+    the recipe's 0.01); their other seeds follow the rate chosen on validation, none when 0.01 wins."""
+    before = chapters.configs("weight_compander", "cpu", results_dir=tmp_path)
+    cells = [wc.describe(c) for c in before]
+    for model, trials in (("lenet300", 8), ("lenet5", 1)):
+        for method in ("none", "pp", "wn"):
+            mine = [d for d in cells if d["model"] == model and d["method"] == method and d["lr_trial"]]
+            assert len(mine) == trials and {d["seed"] for d in mine} == {0}, (model, method)
+    rates = sorted(d["lr"] for d in cells if d["model"] == "lenet300" and d["method"] == "none" and d["seed"] == 0)
+    assert rates[0] == 0.0025 and rates[-1] == 0.04 and len(rates) == 9
+    assert all(math.isclose(b / a, 2 ** 0.5, rel_tol=5e-3) for a, b in zip(rates, rates[1:]))  # half-octaves, rounded
+    assert not any(d["lr_trial"] for d in cells if d["method"] not in ("none", "pp", "wn"))
+
+    def val_acc(c):  # plain LeNet-300-100 is best at 0.02; PP best at the recipe's 0.01
+        lr, method = c["train"]["lr"], wc.method_of(c)
+        return 0.99 if (method, lr) in (("none", 0.02), ("pp", 0.01)) else 0.9
+
+    seed0 = [c for c, d in zip(before, cells) if d["model"] == "lenet300" and d["method"] in ("none", "pp")
+             and d["seed"] == 0]
+    fake_store(tmp_path, seed0, val_acc)
+    new = [c for c in chapters.configs("weight_compander", "cpu", results_dir=tmp_path) if c not in before]
+    assert [(wc.method_of(c), c["seed"], c["train"]["lr"]) for c in new] == [("none", s, 0.02) for s in (1, 2, 3, 4)]
+    frame = pd.DataFrame([{**wc.describe(c), "key": results.run_key(c), "val_error_%": 100 * (1 - val_acc(c))}
+                          for c in seed0 + new])
+    runs, chosen = wc.lr_tuned(frame)
+    assert chosen == {("lenet300", "mnist", "none"): (0.02, 9), ("lenet300", "mnist", "pp"): (0.01, 9)}
+    assert sorted(runs[runs["method"] == "none"]["seed"]) == [0, 1, 2, 3, 4]
+    main, _, _ = wc.split_search(frame)
+    assert set(main["lr"]) == {0.01}  # the main runs stay at the recipe's rate
 
 
 def test_weight_compander_learnable_runs_log_their_scales_and_decay_as_the_paper_says():

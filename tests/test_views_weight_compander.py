@@ -42,7 +42,8 @@ def record(config, *, val_acc, test_acc, first_max=(1.0, 2.0), other_max=3.0, ne
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
     configs = chapters.configs("weight_compander", "smoke", results_dir=tmp_path_factory.mktemp("results"))
-    pick = {(d["model"], d["method"], d["a"], d["seed"]): c for c, d in ((c, describe(c)) for c in configs)}
+    pick = {(d["model"], d["method"], d["a"], d["seed"]): c for c, d in ((c, describe(c)) for c in configs)
+            if not d["lr_trial"]}  # the recipe's rate (the learning-rate trials are tested in test_chapters)
     wc_second_seed = copy.deepcopy(pick[("lenet300", "wc", 1.0, 0)])
     wc_second_seed["seed"] = 1
     return [
@@ -151,3 +152,21 @@ def test_the_sections_show_the_notebooks_tables_and_figures(view, tmp_path, caps
 def test_a_missing_bench_is_a_note(view, tmp_path):
     wc.overhead(view, tmp_path / "none.json")
     assert view.shown[-1].kind == "note" and "make bench-reparam" in view.shown[-1].value
+
+
+def test_equal_budget_table_shows_every_trial_and_the_choice():
+    """Plain LeNet-300-100: the first seed at 0.01 (val 2.0%), 0.02 (1.5%) and 0.04 (1.8%): 0.02 is
+    chosen, and its test error is the mean over its seeds (1.4, 1.6: 1.5). Powerprop has one trial of
+    its three: no choice yet. Expected three rates per network here."""
+    rows = [("none", 0, 0.01, 2.0, 2.1), ("none", 0, 0.02, 1.5, 1.4), ("none", 0, 0.04, 1.8, 1.9),
+            ("none", 1, 0.01, 2.2, 2.3), ("none", 1, 0.02, 1.7, 1.6), ("pp", 0, 0.01, 3.0, 3.1),
+            ("pp", 0, 0.02, 2.5, 2.6)]
+    frame = pd.DataFrame([{"model": "lenet300", "dataset": "mnist", "method": m, "seed": s, "lr": lr,
+                           "lr_trial": lr != 0.01, "val_error_%": v, "test_error_%": t, "a": None, "b": None}
+                          for m, s, lr, v, t in rows])
+    table = wc.tuning_frame(frame, {"lenet300": 3}).set_index("method")
+    assert list(table.columns[1:4]) == ["lr 0.01", "lr 0.02", "lr 0.04"]
+    assert table.loc["plain", "chosen lr"] == 0.02 and table.loc["plain", "seeds"] == 2
+    assert table.loc["plain", "test error at chosen lr (%)"] == pytest.approx(1.5)
+    assert table.loc["Powerprop (alpha 2)", "chosen lr"] == "trials not all stored"
+    assert wc.tuning_frame(frame.iloc[0:0]).empty

@@ -11,6 +11,13 @@ validation accuracy, then run the other seeds with it. The first seed's run of t
 ``a, b`` is the search run itself, so the grid is staged: the ``wc`` runs of later seeds appear
 once the search is stored (:func:`regprune.chapters.records` trains until the grid stops growing).
 
+Equal tuning budget (issue 29): the compander's ``a, b`` search rescales its effective learning rate
+(``Psi'(0)^2 = (a/b)^2``, from 1/4 to 4 on the cpu grid), so the other methods (``LR_TUNED``) get the
+same number of trials over the same width, as learning rates: their first seed at every rate of
+``lr_trials``, the best validation accuracy chosen, the other seeds at that rate. Their runs at the
+recipe rate stay the main runs; the trials and the runs at the chosen rate are told apart by ``lr``
+(:func:`describe`).
+
 Grids: ``weight_compander`` (MNIST, LeNet-300-100 and LeNet-5: an extension the paper did not
 run; smoke and cpu) and ``weight_compander_cifar`` (Tables I-III, VI, VII: CIFAR-10/100 with
 ResNet-18/34/50, VGG16/19-BN, WRN-28-10; smoke on synthetic CIFAR-shaped data, paper on a GPU).
@@ -19,6 +26,7 @@ Both store under ``results/weight_compander/``.
 
 from __future__ import annotations
 
+import math
 from itertools import product
 from pathlib import Path
 from typing import Any, Sequence
@@ -39,6 +47,7 @@ METHODS: dict[str, dict[str, Any] | None] = {
     "wn": {"name": "weight_norm"},
 }
 SEARCHED = ("wc", "arsinh", "erf")
+LR_TUNED = ("none", "pp", "wn")  # methods whose learning rate gets the compander's tuning budget
 PAPER_GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 1.0]  # Sec. IV-A1: a, b in {0.5, ..., 1.0}
 
 STATS = {"name": "weight_stats", "near_zero": [1e-3, 1e-2]}  # percentiles of every layer, every epoch
@@ -54,6 +63,7 @@ MNIST = {
         "epochs": {"lenet300": 2, "lenet5": 2},
         "batch_size": 64,
         "grid": {"lenet300": {"a": [0.5, 1.0], "b": [1.0]}, "lenet5": {"a": [0.5, 1.0], "b": [1.0]}},
+        "lr_trials": {"lenet300": [0.01, 0.02]},
         "methods": {"lenet300": ("none", "wc", "wc_fine", "wc_coarse", "pp", "wn"),
                     "lenet5": ("none", "wc", "wc_fine", "wc_coarse", "pp", "wn")},
         "seeds": [0, 1],
@@ -66,9 +76,15 @@ MNIST = {
         # b at every a on LeNet-300-100, and it leaves out the coarse learnable compander.
         "grid": {"lenet300": {"a": [0.5, 0.75, 1.0], "b": [0.5, 0.75, 1.0]},
                  "lenet5": {"a": [0.5, 1.0], "b": [0.5]}},
+        # the same budget as each network's a, b search: as many trials, over the same width of
+        # effective rate ((a/b)^2 from 1/4 to 4 on LeNet-300-100; 1 and 4 on LeNet-5), in half-octaves
+        "lr_trials": {"lenet300": [0.0025, 0.00354, 0.005, 0.00707, 0.01, 0.01414, 0.02, 0.02828, 0.04],
+                      "lenet5": [0.01, 0.04]},
         "methods": {"lenet300": ("none", "wc", "wc_fine", "wc_coarse", "pp", "wn"),
                     "lenet5": ("none", "wc", "wc_fine", "pp", "wn")},
-        "seeds": [0, 1, 2],
+        # the book's seed rule: runs under about 3 minutes here (LeNet-300-100 30-80 s, LeNet-5 2.5-4.5
+        # min, median 1.3) get 5 seeds; seeds 3 and 4 added on 2026-12-03 with the equal-budget trials
+        "seeds": [0, 1, 2, 3, 4],
     },
 }
 MNIST["paper"] = MNIST["cpu"]  # MNIST-scale: the cpu profile is already full scale
@@ -98,9 +114,9 @@ def _with_reparam(base: dict[str, Any], method: str, **ab: float) -> dict[str, A
     return config
 
 
-def best_ab(search: list[dict[str, Any]], results_dir: str | Path | None) -> dict[str, float] | None:
-    """The a, b of the search run with the best validation accuracy (first in grid order on a tie);
-    None until every search run is stored and completed."""
+def best_run(search: list[dict[str, Any]], results_dir: str | Path | None) -> dict[str, Any] | None:
+    """The stored record of ``search`` with the best validation accuracy (first in grid order on a
+    tie); None until every search run is stored and one completed."""
     from ..results import stored
 
     found, missing = stored(search, results_dir)
@@ -109,21 +125,41 @@ def best_ab(search: list[dict[str, Any]], results_dir: str | Path | None) -> dic
     done = [r for r in found if r["status"] == "completed"]
     if not done:
         return None
-    best = max(done, key=lambda r: r["metrics"]["val_acc"])  # max keeps the first of equals
-    return {k: best["config"]["reparam"][k] for k in ("a", "b")}
+    return max(done, key=lambda r: r["metrics"]["val_acc"])  # max keeps the first of equals
+
+
+def best_ab(search: list[dict[str, Any]], results_dir: str | Path | None) -> dict[str, float] | None:
+    """The a, b of the search run with the best validation accuracy (first in grid order on a tie);
+    None until every search run is stored and completed."""
+    best = best_run(search, results_dir)
+    return None if best is None else {k: best["config"]["reparam"][k] for k in ("a", "b")}
+
+
+def _at_lr(config: dict[str, Any], lr: float) -> dict[str, Any]:
+    return {**config, "train": {**config["train"], "lr": lr}}
 
 
 def staged_grid(base: dict[str, Any], methods: Sequence[str], seeds: Sequence[int], grid: dict[str, list[float]],
-                results_dir: str | Path | None) -> list[dict[str, Any]]:
+                results_dir: str | Path | None, lr_trials: Sequence[float] = ()) -> list[dict[str, Any]]:
     """One cell (model, data, schedule): every method x seed, searched methods staged.
 
     A searched method lists its search (first seed, every a, b) and, once that is stored, the
-    other seeds at the chosen a, b.
+    other seeds at the chosen a, b. With ``lr_trials``, each method of ``LR_TUNED`` also lists its
+    first seed at every other rate of ``lr_trials`` and, once those are stored, its other seeds at
+    the rate chosen on validation (none when the recipe's rate wins: its runs are already listed).
     """
     out = []
+    recipe_lr = base["train"]["lr"]
     for method in methods:
         if method not in SEARCHED:
-            out += [_with_reparam({**base, "seed": s}, method) for s in seeds]
+            runs = [_with_reparam({**base, "seed": s}, method) for s in seeds]
+            out += runs
+            if method in LR_TUNED and lr_trials:
+                trials = [_at_lr(runs[0], lr) for lr in lr_trials if not math.isclose(lr, recipe_lr)]
+                out += trials
+                best = best_run([runs[0], *trials], results_dir)
+                if best is not None and not math.isclose(best["config"]["train"]["lr"], recipe_lr):
+                    out += [_at_lr(r, best["config"]["train"]["lr"]) for r in runs[1:]]
             continue
         search = [_with_reparam({**base, "seed": seeds[0]}, method, a=a, b=b) for a, b in product(grid["a"], grid["b"])]
         out += search
@@ -149,7 +185,8 @@ def weight_compander(profile: str, seeds: Sequence[int] | None, results_dir: str
             "hooks": [STATS, HISTOGRAM],
             "train": {**MNIST_TRAIN, "batch_size": s["batch_size"], "epochs": s["epochs"][model]},
         }
-        out += staged_grid(base, s["methods"][model], seeds, s["grid"][model], results_dir)
+        out += staged_grid(base, s["methods"][model], seeds, s["grid"][model], results_dir,
+                           s.get("lr_trials", {}).get(model, ()))
     return out
 
 
@@ -233,12 +270,21 @@ def weight_compander_cifar(profile: str, seeds: Sequence[int] | None, results_di
     return sorted(out, key=lambda c: c["seed"]) if loads_stored(profile) else out
 
 
+def recipe_lr(config: dict[str, Any]) -> float:
+    """The learning rate of the grid's recipe for this config's data (MNIST or CIFAR)."""
+    return (MNIST_TRAIN if "mnist" in config["data"]["name"] else CIFAR_TRAIN)["lr"]
+
+
 def describe(config: dict[str, Any]) -> dict[str, Any]:
-    """The grid coordinates of a run config: model, method, a, b, dataset, seed."""
+    """The grid coordinates of a run config: model, method, a, b, dataset, seed, the learning rate
+    ``lr``, and ``lr_trial``: True for a run at another rate than the recipe's (an equal-budget
+    trial or a later seed at the rate it chose)."""
     spec = config.get("reparam") or {}
+    lr = float(config["train"].get("lr", recipe_lr(config)))
     return {"model": config["model"]["name"], "method": method_of(config),
             "a": spec.get("a"), "b": spec.get("b"),
-            "dataset": config["data"]["name"].removeprefix("synthetic-"), "seed": config["seed"]}
+            "dataset": config["data"]["name"].removeprefix("synthetic-"), "seed": config["seed"],
+            "lr": lr, "lr_trial": not math.isclose(lr, recipe_lr(config))}
 
 
 LABELS = {
@@ -257,11 +303,14 @@ PAPER_METHODS = {"baseline": "none", "PP": "pp", "WN": "wn", "WC": "wc", "WC lea
 
 def split_search(frame):
     """Split a frame of runs (one row per run, with ``describe`` columns and ``val_error_%``) into
-    the main runs (every method at its chosen a, b) and the search runs; also return the chosen
-    ``{(model, dataset, method): (a, b)}``: the first seed's best validation accuracy, first in
-    grid order on a tie, as :func:`best_ab` chose when the grid was made."""
+    the main runs (every method at its chosen a, b, and at the recipe's learning rate) and the
+    search runs; also return the chosen ``{(model, dataset, method): (a, b)}``: the first seed's
+    best validation accuracy, first in grid order on a tie, as :func:`best_ab` chose when the grid
+    was made. Learning-rate trials (:func:`lr_tuned`) are in neither."""
     import pandas as pd
 
+    if "lr_trial" in frame:
+        frame = frame[~frame["lr_trial"].astype(bool)]
     chosen, keep = {}, []
     for (model, dataset, method), part in frame.groupby(["model", "dataset", "method"], sort=False):
         if method not in SEARCHED:
@@ -274,3 +323,38 @@ def split_search(frame):
     main = pd.concat(keep) if keep else frame.iloc[0:0]
     search = frame[frame["method"].isin(SEARCHED)]
     return main, search, chosen
+
+
+def trial_counts(profile: str) -> dict[str, int]:
+    """Per model of the MNIST grid in ``profile``: how many learning rates its first seed tries (the
+    recipe's and the trials), so a cell is judged only once every trial is stored."""
+    s = pick(MNIST, profile)
+    recipe = MNIST_TRAIN["lr"]
+    return {model: len(trials) + (not any(math.isclose(lr, recipe) for lr in trials))
+            for model, trials in s.get("lr_trials", {}).items()}
+
+
+def lr_tuned(frame, expected: dict[str, int] | None = None):
+    """The equal-budget runs of ``LR_TUNED`` methods: ``(runs, chosen)`` with ``runs`` one row per run
+    at each (model, dataset, method)'s chosen rate, every seed, and ``chosen`` ``{(model, dataset,
+    method): (rate, trials)}``; the rate is the first seed's best validation accuracy over the recipe
+    rate and its trials (first in rate order on a tie, as :func:`best_run` chose in grid order: the
+    recipe run comes first there). A cell is left out until it has a trial at another rate, and, with
+    ``expected`` (:func:`trial_counts`), until its first seed has all of them."""
+    import pandas as pd
+
+    if "lr_trial" not in frame or frame.empty:
+        return frame.iloc[0:0], {}
+    keep, chosen = [], {}
+    for (model, dataset, method), part in frame[frame["method"].isin(LR_TUNED)].groupby(
+            ["model", "dataset", "method"], sort=False):
+        first = part[part["seed"] == part["seed"].min()]
+        if not first["lr_trial"].astype(bool).any():
+            continue
+        if expected is not None and len(first) < expected.get(model, 0):
+            continue  # a choice among some trials only could change when the rest are stored
+        order = pd.concat([first[~first["lr_trial"].astype(bool)], first[first["lr_trial"].astype(bool)]])
+        best = order.loc[order["val_error_%"].idxmin()]  # idxmin keeps the first of equals
+        chosen[(model, dataset, method)] = (float(best["lr"]), len(first))
+        keep.append(part[part["lr"].map(lambda lr: math.isclose(lr, best["lr"]))])
+    return (pd.concat(keep) if keep else frame.iloc[0:0]), chosen

@@ -18,7 +18,7 @@ import torch
 
 from .. import experiment, figures, hooks, paths, reparam, report, results, sweeps
 from .. import claims as claims_module
-from ..chapters.weight_compander import LABELS, describe, split_search
+from ..chapters.weight_compander import LABELS, LR_TUNED, describe, lr_tuned, split_search, trial_counts
 from ..claims.weight_compander import layers
 from ..layers import weight_layers
 from . import ChapterView
@@ -74,6 +74,34 @@ def search_grid(search: pd.DataFrame, model: str) -> pd.DataFrame:
     grid = first.pivot_table(index="a", columns="b", values="val_error_%").reset_index()
     grid.columns = ["a \\ b"] + [f"b = {b:g}" for b in grid.columns[1:]]
     return grid
+
+
+def tuning_frame(frame: pd.DataFrame, expected: dict[str, int] | None = None) -> pd.DataFrame:
+    """Equal tuning budget: per network and method of ``LR_TUNED``, the first seed's validation error
+    (%) at every learning rate tried, the rate chosen on it, and the test error (%) at that rate, mean
+    over seeds (and how many); a cell whose trials are not all stored has no choice yet."""
+    if frame.empty or "lr_trial" not in frame:
+        return pd.DataFrame()
+    tuned, chosen = lr_tuned(frame, expected)
+    rows = []
+    for (model, dataset, method), part in frame[frame["method"].isin(LR_TUNED)].groupby(
+            ["model", "dataset", "method"], sort=False):
+        first = part[part["seed"] == part["seed"].min()]
+        if not first["lr_trial"].astype(bool).any():
+            continue
+        row = {"model": LABELS[model], "method": LABELS[method],
+               **{f"lr {lr:g}": err for lr, err in zip(first["lr"], first["val_error_%"])}}
+        if (model, dataset, method) in chosen:
+            rate = chosen[(model, dataset, method)][0]
+            mine = tuned[(tuned["model"] == model) & (tuned["method"] == method)]
+            row.update({"chosen lr": rate, "test error at chosen lr (%)": mine["test_error_%"].mean(),
+                        "seeds": len(mine)})
+        else:
+            row["chosen lr"] = "trials not all stored"
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    rates = sorted((c for c in out.columns if c.startswith("lr ")), key=lambda c: float(c[3:]))
+    return out[["model", "method", *rates, *[c for c in out.columns if c not in rates and c not in ("model", "method")]]]
 
 
 def accuracy_frame(main: pd.DataFrame) -> pd.DataFrame:
@@ -185,6 +213,17 @@ def search(view: ChapterView) -> None:
         a, b = run.chosen[(model, "mnist", "wc")]
         view.table(search_grid(run.search, model), f"search_{model}",
                    f"{LABELS[model]}: validation error (%) over a, b; chosen a = {a:g}, b = {b:g}", seeds=run.seeds)
+
+
+def tuning(view: ChapterView) -> None:
+    """Equal tuning budget: the other methods' learning-rate trials beside the compander's a, b search."""
+    frame = sweeps.dense_frame(view.records, describe)
+    table = tuning_frame(frame, trial_counts(view.grid_profile))
+    if table.empty:
+        view.note("No learning-rate trial is stored yet.", "tuning")
+        return
+    view.table(table, "equal_budget", "Equal tuning budget: validation error (%) of the first seed per learning "
+               "rate, the rate chosen on it, and the test error (%) at that rate", seeds=view.seeds_of(frame))
 
 
 def accuracy(view: ChapterView) -> None:
