@@ -105,6 +105,16 @@ def test_verdict_line_states_the_choice_and_the_comparison(records):
                     "2.000 plain; weights with |w| < 0.01: 10.0% with WC against 30.0% plain.")
 
 
+def test_verdict_line_adds_plain_training_at_its_own_rate_when_it_was_tuned(records):
+    """Equal budget: plain's runs at the rate it chose (0.04: test errors 1.5 and 1.7, mean 1.60)."""
+    run = wc.runs(records)
+    tuned = pd.DataFrame({"model": ["lenet300"] * 3, "method": ["none", "none", "pp"], "test_error_%": [1.5, 1.7, 9.0]})
+    line = wc.verdict_lines(run.main, run.chosen, wc.weight_effects(run.history), tuned,
+                            {("lenet300", "mnist", "none"): (0.04, 9), ("lenet300", "mnist", "pp"): (0.01, 9)})
+    assert ("test error 11.00% with WC against 19.00% plain at the recipe's learning rate, 1.60% plain at its own, "
+            "0.04, chosen on validation with the compander's budget; the first layer's") in line
+
+
 def test_percentiles_start_at_the_rebuilt_initialization(records):
     run = wc.runs(records)
     frame = wc.percentile_frame(records, run.main, "lenet300", ["none", "wc", "wn"])  # no wn run: left out

@@ -154,16 +154,25 @@ def weight_effects(history: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def verdict_lines(main: pd.DataFrame, chosen: dict, effects: pd.DataFrame) -> str:
-    """One Markdown bullet per network: the chosen a, b, and the compander beside plain training."""
+def verdict_lines(main: pd.DataFrame, chosen: dict, effects: pd.DataFrame, tuned: pd.DataFrame | None = None,
+                  rates: dict | None = None) -> str:
+    """One Markdown bullet per network: the chosen a, b, and the compander beside plain training, at
+    the recipe's learning rate and (with ``tuned``, ``rates``: :func:`lr_tuned`) at the rate plain
+    training chose on validation with the same tuning budget."""
     lines = []
     for model in dict.fromkeys(main["model"]):
         a, b = chosen[(model, "mnist", "wc")]
         error = main[main["model"] == model].groupby("method")["test_error_%"].mean()
         eff = effects[effects["model"] == model].groupby("method")[["first_max_abs_w", "first_near_1e-2_%"]].mean()
         wc, plain = eff.loc["wc"], eff.loc["none"]
+        at_rate = ""
+        if rates and (model, "mnist", "none") in rates:
+            mine = tuned[(tuned["model"] == model) & (tuned["method"] == "none")]
+            at_rate = (f" at the recipe's learning rate, {mine['test_error_%'].mean():.2f}% plain at its own, "
+                       f"{rates[(model, 'mnist', 'none')][0]:g}, chosen on validation with the compander's budget")
         lines.append(f"* **{LABELS[model]}**: the search chose a = {a:g}, b = {b:g} (bound a*pi/2 = "
-                     f"{a * np.pi / 2:.2f}); test error {error['wc']:.2f}% with WC against {error['none']:.2f}% plain; "
+                     f"{a * np.pi / 2:.2f}); test error {error['wc']:.2f}% with WC against {error['none']:.2f}% plain"
+                     f"{at_rate}; "
                      f"the first layer's largest |w| during training {wc['first_max_abs_w']:.3f} with WC against "
                      f"{plain['first_max_abs_w']:.3f} plain; weights with |w| < 0.01: "
                      f"{wc['first_near_1e-2_%']:.1f}% with WC against {plain['first_near_1e-2_%']:.1f}% plain.")
@@ -309,4 +318,5 @@ def overhead(view: ChapterView, bench_file: str | Path | None = None) -> None:
 def verdict(view: ChapterView) -> None:
     """Per network, the chosen a, b and the compander's numbers beside plain training."""
     run = runs(view.records)
-    view.note(verdict_lines(run.main, run.chosen, weight_effects(run.history)), "verdict")
+    tuned, rates = lr_tuned(sweeps.dense_frame(view.records, describe), trial_counts(view.grid_profile))
+    view.note(verdict_lines(run.main, run.chosen, weight_effects(run.history), tuned, rates), "verdict")
