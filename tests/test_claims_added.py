@@ -323,7 +323,7 @@ GAP = {"holds": [-0.18, -0.17, -0.16], "opposite": [0.5, 0.51, 0.49], "noise": [
 
 def snn_records(scenario, collapsed=lambda d: False):
     out = []
-    for c in chapters.configs("switcher_network", "cpu"):
+    for c in chapters.configs("switcher_network", "cpu", [0, 1, 2]):  # three seeds, as GAP
         d = snn_grid.describe(c)
         share = 1.0 if d["method"] == "dense" else 0.18 * (math.exp(GAP[scenario][d["seed"]])
                                                            if d["model"] == "lenet5" else 1.0)

@@ -146,7 +146,7 @@ def test_fc_counts_in_the_run_summary():
 def test_switcher_grids():
     cpu = chapters.configs("switcher_network", "cpu")
     cells = [sn.describe(c) for c in cpu]
-    assert len(cpu) == 32 and {d["method"] for d in cells} == set(sn.METHODS)
+    assert len(cpu) == 52 and {d["method"] for d in cells} == set(sn.METHODS)  # 30 main, 20 fair, 2 ablations
     for c, d in zip(cpu, cells):
         experiment.validate(c)
         t = c["train"]
@@ -156,14 +156,15 @@ def test_switcher_grids():
         assert (t["optimizer"], t["lr"], t["batch_size"], t["schedule"]) == ("sgd", pytest.approx(lr), 64, "plateau")
         assert t["epochs"] == (5 if d["variant"] == "equal_updates" else 10)
         assert (c.get("reparam") is None) == (c["hooks"] == [])
-    # the fair baselines: dense only, per model 3 seeds at half the epochs and 3 at the other rate
+    assert sorted({c["seed"] for c in cpu}) == [0, 1, 2, 3, 4]
+    # the fair baselines: dense only, per model 5 seeds at half the epochs and 5 at the other rate
     fair = sorted((d["model"], d["variant"]) for d in cells if d["variant"] not in ("main", "snn_lr=0.1", "tnn_first"))
     assert fair == sorted([(m, v) for m, v in [("lenet300", "equal_updates"), ("lenet300", "lr=0.01"),
-                                                ("lenet5", "equal_updates"), ("lenet5", "lr=0.1")] for _ in range(3)])
+                                                ("lenet5", "equal_updates"), ("lenet5", "lr=0.1")] for _ in range(5)])
     assert all(d["method"] == "dense" for d in cells if d["variant"] in ("equal_updates", "lr=0.01", "lr=0.1"))
     # every main SNN run learns its gates at SNN_LR; the one ablation at the paper's 0.1
     variants = [(d["variant"], sn.snn_lr(c)) for d, c in zip(cells, cpu) if d["method"] != "dense"]
-    assert sorted(v for v, _ in variants).count("main") == 12
+    assert sorted(v for v, _ in variants).count("main") == 20
     assert all(lr == pytest.approx(sn.SNN_LR) for v, lr in variants if v == "main")
     assert [v for v, _ in variants if v != "main"] == ["snn_lr=0.1", "tnn_first"]
     assert chapters.configs("switcher_network_cifar", "cpu") == []

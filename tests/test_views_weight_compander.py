@@ -105,6 +105,16 @@ def test_verdict_line_states_the_choice_and_the_comparison(records):
                     "2.000 plain; weights with |w| < 0.01: 10.0% with WC against 30.0% plain.")
 
 
+def test_verdict_line_adds_plain_training_at_its_own_rate_when_it_was_tuned(records):
+    """Equal budget: plain's runs at the rate it chose (0.04: test errors 1.5 and 1.7, mean 1.60)."""
+    run = wc.runs(records)
+    tuned = pd.DataFrame({"model": ["lenet300"] * 3, "method": ["none", "none", "pp"], "test_error_%": [1.5, 1.7, 9.0]})
+    line = wc.verdict_lines(run.main, run.chosen, wc.weight_effects(run.history), tuned,
+                            {("lenet300", "mnist", "none"): (0.04, 9), ("lenet300", "mnist", "pp"): (0.01, 9)})
+    assert ("test error 11.00% with WC against 19.00% plain at the recipe's learning rate, 1.60% plain at its own, "
+            "0.04, chosen on validation with the compander's budget; the first layer's") in line
+
+
 def test_percentiles_start_at_the_rebuilt_initialization(records):
     run = wc.runs(records)
     frame = wc.percentile_frame(records, run.main, "lenet300", ["none", "wc", "wn"])  # no wn run: left out
@@ -129,13 +139,13 @@ def test_the_sections_show_the_notebooks_tables_and_figures(view, tmp_path, caps
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps({"rows": [{"model": "lenet300", "variant": "wc", "time_ratio": 1.5}],
                                  "environment": {"device": "cpu"}, "settings": {}}))
-    for section in (wc.functions, wc.search, wc.accuracy, wc.weights_during_training, wc.other_reparameterizations,
+    for section in (wc.functions, wc.search, wc.convergence, wc.accuracy, wc.weights_during_training, wc.other_reparameterizations,
                     wc.effects_and_claims, wc.learned_scales, wc.distributions):
         section(view)
     wc.overhead(view, bench)
     wc.verdict(view)
     assert [(s.kind, s.name) for s in view.shown] == [
-        ("figure", "fig2_functions"), ("table", "search_lenet300"), ("table", "accuracy"),
+        ("figure", "fig2_functions"), ("table", "search_lenet300"), ("table", "convergence"), ("table", "accuracy"),
         ("figure", "fig3_percentiles_lenet300"), ("figure", "fig4_percentiles_zoomed_lenet300"),
         ("figure", "other_reparameterizations_lenet300"),  # pp only: no wc_fine, wc_coarse or wn run
         ("table", "weight_effects"), ("table", "claims"),  # no learnable run: no learned a, b figure
@@ -147,6 +157,31 @@ def test_the_sections_show_the_notebooks_tables_and_figures(view, tmp_path, caps
     out = capsys.readouterr().out
     assert "7 runs of profile 'smoke' (3 of them the a, b search)" in out
     assert "training wall time, all runs: 70 s" in out
+
+
+def test_convergence_frame_reads_each_runs_last_epochs():
+    """Two plain runs at the recipe's rate: losses 1.0, 0.8, 0.5, 0.4, 0.3 (fell (0.8 - 0.3) / 0.8 =
+    62.5% over the last three epochs; best epoch 5, the last) and 1.0, 0.9, 0.6, 0.3, 0.2 (0.7 / 0.9 =
+    77.8%; best epoch 3): mean fall 70.14%, 1 of 2 seeds best at the last epoch; one tuned run at 0.04
+    with two epochs only: no fall is computed."""
+    def rec(key, losses, best, train_acc=0.99):
+        return {"key": key, "metrics": {"best_epoch": best},
+                "history": [{"train_loss": x, "train_acc": train_acc} for x in losses]}
+    records = [rec("a", [1.0, 0.8, 0.5, 0.4, 0.3], 5), rec("b", [1.0, 0.9, 0.6, 0.3, 0.2], 3), rec("c", [0.5, 0.1], 1)]
+    main = pd.DataFrame({"model": "lenet300", "method": "none", "key": ["a", "b"], "lr": 0.01,
+                         "train_error_%": [1.0, 3.0]})
+    tuned = pd.DataFrame({"model": ["lenet300"], "method": ["none"], "key": ["c"], "lr": [0.04], "train_error_%": [0.5]})
+    table = wc.convergence_frame(records, main, tuned)
+    first, second = table.iloc[0], table.iloc[1]
+    assert (first["method"], first["learning rate"], first["lr"]) == ("plain", "recipe", 0.01)
+    assert first["train error, last epoch (%)"] == pytest.approx(2.0)
+    assert first["train loss, last epoch"] == pytest.approx(0.25)
+    assert first["loss drop, last 3 epochs (%)"] == pytest.approx((62.5 + 700 / 9) / 2)
+    assert first["best epoch is the last"] == "1 of 2"
+    assert (second["learning rate"], second["lr"], second["best epoch is the last"]) == ("chosen on validation", 0.04,
+                                                                                       "0 of 1")
+    assert pd.isna(second["loss drop, last 3 epochs (%)"])
+    assert wc.convergence_frame(records, main, tuned.iloc[0:0])["learning rate"].tolist() == ["recipe"]
 
 
 def test_a_missing_bench_is_a_note(view, tmp_path):

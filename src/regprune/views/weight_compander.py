@@ -104,6 +104,32 @@ def tuning_frame(frame: pd.DataFrame, expected: dict[str, int] | None = None) ->
     return out[["model", "method", *rates, *[c for c in out.columns if c not in rates and c not in ("model", "method")]]]
 
 
+def convergence_frame(records: list[dict[str, Any]], main: pd.DataFrame, tuned: pd.DataFrame) -> pd.DataFrame:
+    """Is a method trained to convergence at the rate it is compared at? Per network, method and
+    rate (the recipe's, for every main run; the one chosen on validation, for ``tuned``'s runs):
+    the last epoch's training error and loss, how much the loss still fell over the last three
+    epochs (%), and on how many seeds the epoch selected on validation is the last one (a method
+    still improving when the schedule ends)."""
+    by_key = {r["key"]: r for r in records}
+    rows = []
+    for rate, frame in (("recipe", main), ("chosen on validation", tuned)):
+        if frame.empty:
+            continue
+        for (model, method), part in frame.groupby(["model", "method"], sort=False):
+            recs = [by_key[k] for k in part["key"]]
+            losses = [[h["train_loss"] for h in r["history"]] for r in recs]
+            rows.append({
+                "model": LABELS[model], "method": LABELS[method], "learning rate": rate,
+                "lr": float(part["lr"].iloc[0]),
+                "train error, last epoch (%)": part["train_error_%"].mean(),
+                "train loss, last epoch": float(np.mean([x[-1] for x in losses])),
+                "loss drop, last 3 epochs (%)": float(np.mean([100 * (x[-4] - x[-1]) / x[-4] for x in losses]))
+                if all(len(x) >= 4 for x in losses) else np.nan,
+                "best epoch is the last": f"{sum(r['metrics']['best_epoch'] == len(r['history']) for r in recs)} "
+                                          f"of {len(recs)}"})
+    return pd.DataFrame(rows)
+
+
 def accuracy_frame(main: pd.DataFrame) -> pd.DataFrame:
     """Test, validation and last-epoch training error (%) and parameters per model and method."""
     return report.seed_summary(main, GRID, ["test_error_%", "val_error_%", "train_error_%", "params"]).replace(LABELS)
@@ -154,16 +180,25 @@ def weight_effects(history: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def verdict_lines(main: pd.DataFrame, chosen: dict, effects: pd.DataFrame) -> str:
-    """One Markdown bullet per network: the chosen a, b, and the compander beside plain training."""
+def verdict_lines(main: pd.DataFrame, chosen: dict, effects: pd.DataFrame, tuned: pd.DataFrame | None = None,
+                  rates: dict | None = None) -> str:
+    """One Markdown bullet per network: the chosen a, b, and the compander beside plain training, at
+    the recipe's learning rate and (with ``tuned``, ``rates``: :func:`lr_tuned`) at the rate plain
+    training chose on validation with the same tuning budget."""
     lines = []
     for model in dict.fromkeys(main["model"]):
         a, b = chosen[(model, "mnist", "wc")]
         error = main[main["model"] == model].groupby("method")["test_error_%"].mean()
         eff = effects[effects["model"] == model].groupby("method")[["first_max_abs_w", "first_near_1e-2_%"]].mean()
         wc, plain = eff.loc["wc"], eff.loc["none"]
+        at_rate = ""
+        if rates and (model, "mnist", "none") in rates:
+            mine = tuned[(tuned["model"] == model) & (tuned["method"] == "none")]
+            at_rate = (f" at the recipe's learning rate, {mine['test_error_%'].mean():.2f}% plain at its own, "
+                       f"{rates[(model, 'mnist', 'none')][0]:g}, chosen on validation with the compander's budget")
         lines.append(f"* **{LABELS[model]}**: the search chose a = {a:g}, b = {b:g} (bound a*pi/2 = "
-                     f"{a * np.pi / 2:.2f}); test error {error['wc']:.2f}% with WC against {error['none']:.2f}% plain; "
+                     f"{a * np.pi / 2:.2f}); test error {error['wc']:.2f}% with WC against {error['none']:.2f}% plain"
+                     f"{at_rate}; "
                      f"the first layer's largest |w| during training {wc['first_max_abs_w']:.3f} with WC against "
                      f"{plain['first_max_abs_w']:.3f} plain; weights with |w| < 0.01: "
                      f"{wc['first_near_1e-2_%']:.1f}% with WC against {plain['first_near_1e-2_%']:.1f}% plain.")
@@ -224,6 +259,15 @@ def tuning(view: ChapterView) -> None:
         return
     view.table(table, "equal_budget", "Equal tuning budget: validation error (%) of the first seed per learning "
                "rate, the rate chosen on it, and the test error (%) at that rate", seeds=view.seeds_of(frame))
+
+
+def convergence(view: ChapterView) -> None:
+    """Training to convergence: every method at the recipe's rate, the tuned ones at their chosen rate."""
+    run = runs(view.records)
+    tuned, _ = lr_tuned(sweeps.dense_frame(view.records, describe), trial_counts(view.grid_profile))
+    view.table(convergence_frame(view.records, run.main, tuned), "convergence",
+               "Trained to convergence? Last epoch's training error and loss, the loss's fall over the last three "
+               "epochs, and the seeds whose validation-selected epoch is the last", seeds=run.seeds)
 
 
 def accuracy(view: ChapterView) -> None:
@@ -309,4 +353,5 @@ def overhead(view: ChapterView, bench_file: str | Path | None = None) -> None:
 def verdict(view: ChapterView) -> None:
     """Per network, the chosen a, b and the compander's numbers beside plain training."""
     run = runs(view.records)
-    view.note(verdict_lines(run.main, run.chosen, weight_effects(run.history)), "verdict")
+    tuned, rates = lr_tuned(sweeps.dense_frame(view.records, describe), trial_counts(view.grid_profile))
+    view.note(verdict_lines(run.main, run.chosen, weight_effects(run.history), tuned, rates), "verdict")
