@@ -141,3 +141,21 @@ def test_summary_is_plain_json():
     s = counting.summary(models.build("lenet300"), (1, 28, 28))
     assert json.loads(json.dumps(s)) == s
     assert s["params"] == s["nonzero_params"] == 266_610 and s["macs"]["total"] == 266_200
+
+
+def test_summary_counts_the_fully_connected_layers_on_their_own():
+    model = models.build("lenet5")  # by hand: fc1 800*500 + 500, fc2 500*10 + 10
+    s = counting.summary(model, (1, 28, 28))
+    assert s["params"] == 431_080 and s["fc_params"] == s["fc_nonzero"] == 405_510
+    with torch.no_grad():
+        model.classifier.fc2.weight[0].zero_()  # one output unit: 500 weights; conv weights zeroed must not count
+        model.features.conv1.weight.zero_()
+    s = counting.summary(model, (1, 28, 28))
+    assert (s["fc_params"], s["fc_nonzero"]) == (405_510, 405_010)
+
+
+def test_counting_runs_on_the_device_it_is_given_not_the_default_one():
+    model = models.build("lenet300")
+    with torch.device("meta"):  # a default device the model is not on: using it would fail
+        assert counting.count_macs(model, (1, 28, 28), "cpu")["total"] == 266_200
+        assert counting.summary(model, (1, 28, 28), "cpu")["fc_params"] == 266_610

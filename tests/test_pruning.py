@@ -42,6 +42,39 @@ def test_masks_zero_exactly_the_weights_below_threshold_per_layer():
     assert counting.count_parameters(model)["nonzero"] == nonzero
 
 
+def _small_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 3))
+
+
+def test_weight_parameters_are_the_layer_weights_or_their_originals():
+    model = _small_net()
+    conv, linear = model[0], model[3]
+    assert [id(p) for p in pruning.weight_parameters(model)] == [id(conv.weight), id(linear.weight)]
+    names = [n for n, _ in pruning.non_weight_parameters(model)]
+    assert names == ["0.bias", "1.weight", "1.bias", "3.bias"]  # by hand: everything but the two weights
+    pruning.apply_masks(model, {"0": torch.ones(2, 1, 3, 3, dtype=torch.bool)})
+    assert [id(p) for p in pruning.weight_parameters(model)] == [id(conv.parametrizations.weight.original),
+                                                                 id(linear.weight)]
+    assert [n for n, _ in pruning.non_weight_parameters(model)] == names
+
+
+def test_a_layer_parametrized_on_its_bias_only_still_gives_its_plain_weight():
+    model = _small_net()
+    parametrize.register_parametrization(model[3], "bias", nn.Identity())
+    assert [id(p) for p in pruning.weight_parameters(model)][1] == id(model[3].weight)
+
+
+def test_a_mask_is_stored_in_its_weights_dtype_and_device():
+    model = _small_net().double()
+    pruning.apply_masks(model, {"3": torch.ones(3, 8, dtype=torch.bool)})
+    assert model[3].parametrizations.weight[0].mask.dtype == torch.float64
+    with torch.device("meta"):
+        meta = nn.Linear(8, 3)
+    pruning.apply_masks(nn.Sequential(meta), {"0": torch.ones(3, 8, dtype=torch.bool)})
+    assert meta.parametrizations.weight[0].mask.device.type == "meta"
+
+
 def test_adjust_pass_moves_only_non_weight_parameters():
     torch.manual_seed(0)
     model = models.build("resnet20")  # conv weights, batch-norm affine and a linear bias

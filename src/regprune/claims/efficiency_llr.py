@@ -48,8 +48,9 @@ MODELS = ("lenet300", "lenet5")
 OUTPUTS = ("softmax", "llr")
 REGULARIZERS = ("none", "wd", "adamw")
 LABELS = efficiency_llr.LABELS
+SEEDS = len(efficiency_llr.MNIST["cpu"]["seeds"])  # the profile's seed count, stated in every claim's text
 SCOPE = ("MNIST (55,000 train / 5,000 validation / 10,000 test), LeNet-300-100 30 epochs and LeNet-5 12 epochs, "
-         "5 seeds; paired over seeds, direction only (the fragment keeps no number)")
+         f"{SEEDS} seeds; paired over seeds, direction only (the fragment keeps no number)")
 
 
 def frame(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -199,7 +200,7 @@ CLAIMS: tuple[Claim, ...] = (
            "One-shot snapshot pruning reaches a LeNet-5 of 31K parameters, smaller than Han et al.'s iteratively "
            "pruned one.",
            "MNIST, LeNet-5 with LLR and weight decay (the fragment's setting) at the largest threshold (conv 1.4, "
-           f"FC 1.25), 5 seeds; judged against 31K ± {SIZE_TOLERANCE / 1000:g}K (up to Han et al.'s 36K: Han, Pool, "
+           f"FC 1.25), {SEEDS} seeds; judged against 31K ± {SIZE_TOLERANCE / 1000:g}K (up to Han et al.'s 36K: Han, Pool, "
            "Tran, Dally 2015, 'Learning both Weights and Connections', Table 1, quoted in the fragment's Table 2 "
            "text). The fragment does not say what theta multiplies: two readings. 'Better than' Han et al.'s "
            f"network is also judged on accuracy: the pruned LeNet-5's test error against their {HAN_ERROR_PCT:g}% "

@@ -53,7 +53,8 @@ MODELS = ("lenet300", "lenet5")
 LABELS = {**switcher_network.LABELS, "dense_equal_updates": "dense at equal task-network updates (5 epochs)",
           "dense_tuned": "dense at the rate chosen on validation"}
 SCOPE = ("MNIST (55,000 train / 5,000 validation / 10,000 test), 10 epochs (5 SNN + 5 task-network phases), "
-         "5 seeds, our dense baseline under the same recipe; paired over seeds, collapsed runs left out")
+         f"{len(switcher_network.MNIST['cpu']['seeds'])} seeds, our dense baseline under the same recipe; paired over "
+         "seeds, collapsed runs left out")
 
 
 def has_collapsed(record: dict[str, Any]) -> bool:

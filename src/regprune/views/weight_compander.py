@@ -261,10 +261,15 @@ def tuning(view: ChapterView) -> None:
                "rate, the rate chosen on it, and the test error (%) at that rate", seeds=view.seeds_of(frame))
 
 
+def _lr_tuned(view: ChapterView):
+    """:func:`lr_tuned` on the view's runs: the equal-budget runs and the rates chosen."""
+    return lr_tuned(sweeps.dense_frame(view.records, describe), trial_counts(view.grid_profile))
+
+
 def convergence(view: ChapterView) -> None:
     """Training to convergence: every method at the recipe's rate, the tuned ones at their chosen rate."""
     run = runs(view.records)
-    tuned, _ = lr_tuned(sweeps.dense_frame(view.records, describe), trial_counts(view.grid_profile))
+    tuned, _ = _lr_tuned(view)
     view.table(convergence_frame(view.records, run.main, tuned), "convergence",
                "Trained to convergence? Last epoch's training error and loss, the loss's fall over the last three "
                "epochs, and the seeds whose validation-selected epoch is the last", seeds=run.seeds)
@@ -353,5 +358,5 @@ def overhead(view: ChapterView, bench_file: str | Path | None = None) -> None:
 def verdict(view: ChapterView) -> None:
     """Per network, the chosen a, b and the compander's numbers beside plain training."""
     run = runs(view.records)
-    tuned, rates = lr_tuned(sweeps.dense_frame(view.records, describe), trial_counts(view.grid_profile))
+    tuned, rates = _lr_tuned(view)
     view.note(verdict_lines(run.main, run.chosen, weight_effects(run.history), tuned, rates), "verdict")
