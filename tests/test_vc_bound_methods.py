@@ -160,6 +160,54 @@ def test_threshold_sweep_prunes_every_layer_at_its_own_step_and_counts_like_coun
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), small_fnn().state_dict().values()))
 
 
+def test_threshold_sweep_defaults_and_argument_errors_by_hand():
+    model = small_fnn()
+    calls = []
+
+    def evaluate_fn(m):
+        calls.append(m)
+        return {"val_acc": 1.0}
+
+    assert len(pruning.threshold_sweep(model, evaluate_fn)["steps"]) == 50  # the paper's 50 steps for FNNs
+    sweep = pruning.threshold_sweep(model, evaluate_fn, 4, min_threshold=0.05)
+    assert all(r["thresholds"][name] == pytest.approx(0.05) for r in sweep["steps"][:1] for name in r["thresholds"])
+    calls.clear()
+    with pytest.raises(ConfigError) as err:
+        pruning.threshold_sweep(model, evaluate_fn, 4, count="biases")
+    assert str(err.value) == "count='biases' is not allowed; choose one of: 'weights', 'params'" and not calls
+    with pytest.raises(ConfigError) as err:
+        pruning.threshold_sweep(model, lambda m: {"acc": 1.0}, 4)
+    assert str(err.value) == "evaluate_fn must return a mapping with at least 'val_acc'; got keys ['acc', 'nonzero']"
+
+
+def test_split_evaluator_uses_its_loss_precision_and_batch_size():
+    from regprune import data
+    from regprune.losses import CrossEntropy
+    from regprune.train import TrainConfig
+
+    splits = data.load("synthetic-mnist", val_split=600, n_train=700, n_test=50)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 10)).eval()
+    seen = []
+    model.register_forward_pre_hook(lambda m, inp: seen.append(len(inp[0])))
+    x, y = splits.val.x.float(), splits.val.y
+    hinge = MulticlassHinge()
+    with torch.no_grad():  # the oracles: the loss and the autocast written out here, not through evaluate
+        want_hinge = float(hinge(model(x), y))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out16 = model(x)
+        want_bf16 = float(CrossEntropy()(out16, y).float())
+    seen.clear()
+    got = pruning.split_evaluator(splits, hinge, parts=("val",))(model)
+    assert got["val_loss"] == pytest.approx(want_hinge, rel=1e-5) and seen == [500, 100]  # default batch 500
+    seen.clear()
+    got = pruning.split_evaluator(splits, parts=("val",), batch_size=600, cfg=TrainConfig(precision="bf16"))(model)
+    assert got["val_loss"] == pytest.approx(want_bf16, rel=1e-6) and seen == [600]
+    with pytest.raises(ConfigError) as err:
+        pruning.split_evaluator(splits, parts=("train",))
+    assert str(err.value) == "split_evaluator.parts='train' is not allowed; choose one of: 'val', 'test'"
+
+
 def test_pick_step_takes_the_largest_step_within_tolerance():
     sweep = {"dense": {"val_acc": 0.900},
              "steps": [{"step": k, "val_acc": a} for k, a in enumerate([0.905, 0.897, 0.880, 0.8951, 0.70])]}
@@ -258,6 +306,59 @@ def test_quantization_sweep_never_picks_frac_bits_at_or_above_total():
     assert best["margin"].iloc[0] == pytest.approx(2 / w2)
     grid = quantize.quantization_grid(model, evaluate_fn, [4], [3, 4, 5], allow_frac_ge_total=True)
     assert grid["frac_bits"].tolist() == [3, 4, 5]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(totals=[33]), "totals=33 is not allowed; it must be an integer >= 2 and <= 32"),
+    (dict(totals=[1]), "totals=1 is not allowed; it must be an integer >= 2 and <= 32"),
+    (dict(fracs=[63]), "fracs=63 is not allowed; it must be an integer >= 0 and <= 62"),
+    (dict(fracs=[-1]), "fracs=-1 is not allowed; it must be an integer >= 0 and <= 62"),
+    (dict(rounding="up"), "rounding='up' is not allowed; choose one of: 'nearest', 'zero'"),
+    (dict(margin_of="first"), "margin_of='first' is not allowed; choose one of: 'all', 'last'"),
+    (dict(allow_frac_ge_total="yes"), "allow_frac_ge_total='yes' is not allowed; choose one of: True, False"),
+])
+def test_quantization_grid_names_each_bad_argument_and_what_is_allowed(kwargs, message):
+    args = dict(totals=[8], fracs=[3]) | kwargs
+    with pytest.raises(ConfigError) as err:
+        quantize.quantization_grid(nn.Linear(2, 2), lambda m: {"val_acc": 1.0}, **args)
+    assert str(err.value) == message
+
+
+def test_quantization_grid_accepts_the_ends_of_each_range():
+    grid = quantize.quantization_grid(nn.Linear(2, 2), lambda m: {"val_acc": 1.0}, [2, 32], [0, 62],
+                                      allow_frac_ge_total=True)
+    assert list(zip(grid["total_bits"], grid["frac_bits"])) == [(2, 0), (2, 62), (32, 0), (32, 62)]
+
+
+def test_an_evaluator_without_val_acc_is_named():
+    with pytest.raises(ConfigError) as err:
+        quantize.quantization_grid(nn.Linear(2, 2), lambda m: {"acc": 1.0}, [8], [3])
+    assert str(err.value) == "evaluate_fn must return a mapping with at least 'val_acc'; got {'acc': 1.0}"
+
+
+def test_quantization_grid_skips_only_the_formats_it_must_in_any_order():
+    grid = quantize.quantization_grid(nn.Linear(2, 2), lambda m: {"val_acc": 1.0}, [4], [6, 2, 5, 3])
+    assert grid["frac_bits"].tolist() == [2, 3]  # 6 and 5 are at or past the total: skipped, not a stop
+
+
+def test_quantization_grid_uses_its_rounding_margin_and_columns():
+    model = nn.Sequential(nn.Linear(1, 1), nn.Linear(1, 1))
+    with torch.no_grad():  # by hand, at 1 fraction bit: 0.3 -> 0.5 (nearest) or 0.0 (zero); 1.2 -> 1.0 either way
+        for layer, w in ((model[0], 0.3), (model[1], 1.2)):
+            layer.weight.fill_(w)
+            layer.bias.zero_()
+
+    def evaluate_fn(q):
+        return {"val_acc": float(q[0].weight.detach()), "test_acc": 0.5, "loss": 0.25, "extra": 1.0}
+
+    for rounding, first in (("nearest", 0.5), ("zero", 0.0)):
+        grid = quantize.quantization_grid(model, evaluate_fn, [8], [1], rounding=rounding, margin_of="last")
+        assert list(grid.columns) == ["total_bits", "frac_bits", "val_acc", "test_acc", "margin", "loss", "extra"]
+        assert grid["val_acc"].tolist() == [first]
+        assert grid["margin"].tolist() == [2 / 1.0 ** 2]  # the last layer's 1.0 only; "all" would add first**2
+        best = quantize.quantization_sweep(model, lambda q: {"val_acc": 1.0}, [8], [1], rounding=rounding,
+                                           test_fn=lambda q: {"test_w": float(q[0].weight.detach())})
+        assert best["test_w"].tolist() == [first]  # the chosen row is tested with the grid's rounding
 
 
 # --------------------------------------------------------------------------- models
