@@ -178,6 +178,21 @@ def test_threshold_sweep_defaults_and_argument_errors_by_hand():
     with pytest.raises(ConfigError) as err:
         pruning.threshold_sweep(model, lambda m: {"acc": 1.0}, 4)
     assert str(err.value) == "evaluate_fn must return a mapping with at least 'val_acc'; got keys ['acc', 'nonzero']"
+    for bad in (4, -1, True, 1.0):
+        with pytest.raises(ConfigError) as err:
+            pruning.prune_at_step(model, bad, 4)
+        assert str(err.value) == f"step={bad!r} is not allowed; it must be an integer in [0, 3]"
+
+
+def test_threshold_sweep_prunes_at_its_min_threshold_and_says_how_it_counted():
+    model = small_fnn()
+    w = torch.cat([m.weight.detach().abs().flatten() for m in pruning.weight_layers(model).values()])
+    sweep = pruning.threshold_sweep(model, lambda m: {"val_acc": 1.0}, 4, min_threshold=0.05, count="params")
+    assert (sweep["count"], sweep["min_threshold"]) == ("params", 0.05)
+    first = pruning.threshold_sweep(model, lambda m: {"val_acc": 1.0}, 4, min_threshold=0.05)["steps"][0]
+    assert first["nonzero_after"] == int((w >= 0.05).sum())  # step 0 prunes below min_threshold, by hand
+    everything = pruning.threshold_sweep(model, lambda m: {"val_acc": 1.0}, 2, min_threshold=float(w.max()) + 1)
+    assert [r["compression"] for r in everything["steps"]] == [math.inf, math.inf]  # all weights pruned
 
 
 def test_split_evaluator_uses_its_loss_precision_and_batch_size():
