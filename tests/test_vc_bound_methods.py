@@ -374,6 +374,21 @@ def test_quantization_grid_uses_its_rounding_margin_and_columns():
         best = quantize.quantization_sweep(model, lambda q: {"val_acc": 1.0}, [8], [1], rounding=rounding,
                                            test_fn=lambda q: {"test_w": float(q[0].weight.detach())})
         assert best["test_w"].tolist() == [first]  # the chosen row is tested with the grid's rounding
+    best = quantize.quantization_sweep(model, lambda q: {"val_acc": 1.0}, [8, 2], [1],
+                                       test_fn=lambda q: {"test_w": float(q[1].weight.detach())})
+    assert best["test_w"].tolist() == [1.0, 0.5]  # each chosen row tested on its own weights: 2 bits saturate
+
+
+@pytest.mark.parametrize("total, frac, message", [
+    (33, 3, "total_bits=33 is not allowed; it must be an integer >= 2 and <= 32"),
+    (8, 63, "frac_bits=63 is not allowed; it must be an integer >= 0 and <= 62"),
+])
+def test_quantize_tensor_names_a_bad_format_and_its_range(total, frac, message):
+    with pytest.raises(ConfigError) as err:
+        quantize.quantize_tensor(torch.zeros(2), total, frac)
+    assert str(err.value) == message
+    widest = quantize.quantize_tensor(torch.tensor([1.0], dtype=torch.float64), 32, 62)
+    assert widest.tolist() == [(2 ** 31 - 1) / 2 ** 62]  # allowed, and saturates at its largest value
 
 
 # --------------------------------------------------------------------------- models
