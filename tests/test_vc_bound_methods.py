@@ -382,6 +382,8 @@ def test_quantization_grid_uses_its_rounding_margin_and_columns():
 @pytest.mark.parametrize("total, frac, message", [
     (33, 3, "total_bits=33 is not allowed; it must be an integer >= 2 and <= 32"),
     (8, 63, "frac_bits=63 is not allowed; it must be an integer >= 0 and <= 62"),
+    (True, 0, "total_bits=True is not allowed; it must be an integer >= 2 and <= 32"),
+    (8, 2.0, "frac_bits=2.0 is not allowed; it must be an integer >= 0 and <= 62"),
 ])
 def test_quantize_tensor_names_a_bad_format_and_its_range(total, frac, message):
     with pytest.raises(ConfigError) as err:

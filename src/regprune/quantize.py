@@ -34,11 +34,9 @@ ROUNDING = ("nearest", "zero")
 MARGIN_OF = ("all", "last")
 
 
-def _int_param(param: str, value: Any, low: int, high: int | None = None) -> int:
-    ok = isinstance(value, int) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
-    if not ok:
-        upto = f" and <= {high}" if high is not None else ""
-        raise ConfigError(f"{param}={value!r} is not allowed; it must be an integer >= {low}{upto}")
+def _int_param(param: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{param}={value!r} is not allowed; it must be an integer >= {low} and <= {high}")
     return value
 
 
