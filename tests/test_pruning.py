@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -151,3 +153,120 @@ def test_pruned_copy_keeps_the_channels_last_layout_of_a_one_channel_conv():
     top = float(w.abs().max())
     threshold = 1e-3 + 20 * (top - 1e-3) / 49  # step 20 of 50 equal steps from 1e-3 to max|w|
     assert torch.equal(pruned.features.conv1.weight, torch.where(w.abs() >= threshold, w, torch.zeros_like(w)))
+
+
+# ---- snapshot pruning against a pipeline written out by hand
+
+
+def _fc_net_and_data(val=64, test=64):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+    splits = data.load("synthetic-mnist", val_split=val, n_train=128 + val, n_test=test)
+    return model, splits
+
+
+def _accuracy(model, ds):
+    with torch.no_grad():
+        return float((model(ds.x.float()).argmax(1) == ds.y).float().mean())
+
+
+def test_snapshot_prune_without_a_pass_matches_masking_by_hand():
+    model, splits = _fc_net_and_data()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    row = pruning.snapshot_prune(model, splits, losses.CrossEntropy(), 9.0, 0.5, TrainConfig(), adjust_samples=0)
+    by_hand = nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+    by_hand.load_state_dict(before)
+    kept = {}
+    with torch.no_grad():
+        for name in ("1", "3"):  # both Linear: theta_fc = 0.5 applies, theta_conv = 9.0 does not
+            w = by_hand[int(name)].weight
+            threshold = 0.5 * float(w.std())
+            w.mul_(w.abs() >= threshold)
+            kept[name] = (threshold, int((w != 0).sum()), w.numel())
+    assert {n: (v["kept"], v["size"]) for n, v in row["layers"].items()} == {n: k[1:] for n, k in kept.items()}
+    assert [v["threshold"] for v in row["layers"].values()] == pytest.approx([k[0] for k in kept.values()])
+    nonzero_w = kept["1"][1] + kept["3"][1]
+    assert (row["theta_conv"], row["theta_fc"]) == (9.0, 0.5)
+    assert (row["weights"], row["nonzero_weights"], row["macs_nonzero"]) == (784 * 16 + 16 * 10, nonzero_w, nonzero_w)
+    assert (row["params"], row["nonzero_params"]) == (784 * 16 + 16 + 16 * 10 + 10, nonzero_w + 26)
+    assert (row["val_acc"], row["test_acc"]) == (_accuracy(by_hand, splits.val), _accuracy(by_hand, splits.test))
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())  # the snapshot is untouched
+    assert not parametrize.is_parametrized(model[1])
+
+
+def test_snapshot_prune_adjusts_with_its_seed_loss_and_transforms():
+    model, splits = _fc_net_and_data()
+    cfg = TrainConfig(epochs=1, batch_size=16, lr=0.5, select="last")
+    loss = losses.MulticlassHinge()
+
+    def by_hand(seed, transforms=()):
+        m = copy.deepcopy(model)
+        pruning.apply_masks(m, pruning.magnitude_masks(m, {"1": 0.5 * float(m[1].weight.detach().std()),
+                                                           "3": 0.5 * float(m[3].weight.detach().std())}))
+        out = pruning.adjust_non_weights(m, splits, loss, cfg, samples=96, seed=seed, transforms=transforms)
+        return out["val_acc"], out["test_acc"], {n: p.detach().clone() for n, p in m.named_parameters()}
+
+    def row(**kw):
+        r = pruning.snapshot_prune(model, splits, loss, 0.0, 0.5, cfg, adjust_samples=96, **kw)
+        return r["val_acc"], r["test_acc"]
+
+    zeros = lambda x, y, generator: (x, torch.zeros_like(y))  # noqa: E731  (every batch says "class 0")
+    assert row(seed=3) == by_hand(3)[:2] and row() == by_hand(0)[:2]
+    assert row(seed=3, transforms=[zeros]) == by_hand(3, [zeros])[:2]
+    assert by_hand(0)[:2] != by_hand(3)[:2] != by_hand(3, [zeros])[:2]  # each input changes the result
+
+
+def test_snapshot_hook_runs_each_setting_with_the_documented_adjustment():
+    from regprune.callbacks import FitState
+
+    model, splits = _fc_net_and_data(val=512, test=512)  # enough examples that each setting shows
+    loss = losses.MulticlassHinge()
+    shift = lambda x, y, generator: (x + 0.5, y)  # noqa: E731
+    run_cfg = TrainConfig(eval_batch_size=50)
+    state = FitState(model=model, optimizer=None, cfg=run_cfg, splits=splits, device=torch.device("cpu"), loss=loss,
+                     transforms=[shift], seed=7, status="completed", metrics={"val_acc": 0.25, "test_acc": 0.5})
+    hook = pruning.SnapshotPruning(theta_conv=0.0, theta_fc=[0.5, 1.0], adjust_samples=96, adjust_lr=0.5,
+                                   adjust_batch_size=16)
+    out = hook.on_fit_end(state)["pruning"]
+    # the adjustment as the hook's docstring states it: one epoch of SGD, momentum 0.9, no decay, the last epoch
+    adjust = TrainConfig(epochs=1, momentum=0.9, weight_decay=0.0, select="last", optimizer="sgd", lr=0.5,
+                         batch_size=16, eval_batch_size=50)
+    dense = 784 * 16 + 16 + 16 * 10 + 10
+    for k, tf in enumerate([0.5, 1.0]):
+        want = pruning.snapshot_prune(model, splits, loss, 0.0, tf, adjust, adjust_samples=96, seed=7 + 1000 + k,
+                                      transforms=[shift])
+        want |= {"k": k, "compression": dense / want["nonzero_params"]}
+        assert out["sweep"][k] == want
+    assert out["dense"] == {"params": dense, "nonzero_params": dense, "val_acc": 0.25, "test_acc": 0.5}
+    assert out["adjust"] == {"optimizer": "sgd", "lr": 0.5, "batch_size": 16, "samples": 96}
+    state.status = "diverged"
+    assert hook.on_fit_end(state) == {}
+
+
+def test_one_sample_is_a_pass_and_the_hook_leaves_the_live_models_layout():
+    from regprune.callbacks import FitState
+
+    model, splits = _fc_net_and_data()
+    bias = model[1].bias.detach().clone()
+    out = pruning.adjust_non_weights(model, splits, losses.CrossEntropy(), TrainConfig(epochs=1, lr=0.5), samples=1)
+    assert {"val_acc", "test_acc"} <= set(out) and not torch.equal(model[1].bias.detach(), bias)
+    cfg = TrainConfig(epochs=1, batch_size=16, lr=0.5)
+
+    def adjusted(loss, **kw):
+        m = copy.deepcopy(model)
+        pruning.adjust_non_weights(m, splits, loss, cfg, samples=48, **kw)
+        return m[1].bias.detach()
+
+    ce = adjusted(losses.CrossEntropy())
+    assert torch.equal(ce, adjusted(losses.CrossEntropy(), seed=0))  # seed 0 by default, and the same pick each time
+    assert not torch.equal(ce, adjusted(losses.CrossEntropy(), seed=1))
+    assert not torch.equal(ce, adjusted(losses.MulticlassHinge()))  # the pass trains on the loss it is given
+    no_bias = nn.Sequential(nn.Flatten(), nn.Linear(784, 10, bias=False))  # nothing to adjust: no pass at all
+    assert pruning.adjust_non_weights(no_bias, splits, losses.CrossEntropy(), TrainConfig(), samples=10) == {}
+    torch.manual_seed(0)
+    conv = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Conv2d(4, 4, 3), nn.Flatten(), nn.Linear(4 * 24 * 24, 10))
+    conv = conv.to(memory_format=torch.channels_last)
+    state = FitState(model=conv, optimizer=None, cfg=TrainConfig(), splits=splits, device=torch.device("cpu"),
+                     status="completed", metrics={"val_acc": 0.0, "test_acc": 0.0})
+    pruning.SnapshotPruning(theta_conv=0.5, theta_fc=0.5, adjust_samples=0).on_fit_end(state)
+    assert conv[1].weight.is_contiguous(memory_format=torch.channels_last)  # the snapshot was a copy
