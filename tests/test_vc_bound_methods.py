@@ -234,6 +234,47 @@ def test_pick_step_takes_the_largest_step_within_tolerance():
     assert pruning.pick_step(sweep, 0.1) is None
 
 
+def test_pick_step_boundaries_default_and_messages_by_hand():
+    sweep = {"dense": {"val_acc": 0.75}, "steps": [{"step": 0, "val_acc": 0.75}, {"step": 1, "val_acc": 0.5}]}
+    assert pruning.pick_step(sweep, 25.0)["step"] == 1  # exactly at the floor 0.75 - 0.25 (exact in binary)
+    assert pruning.pick_step(sweep, 0)["step"] == 0  # tolerance 0 is allowed: no loss at all
+    near = {"dense": {"val_acc": 0.9}, "steps": [{"step": 0, "val_acc": 0.895}, {"step": 1, "val_acc": 0.885}]}
+    assert pruning.pick_step(near)["step"] == 0 and pruning.pick_step(near, 2.0)["step"] == 1  # 1 point by default
+    for bad, message in ((True, "tolerance_pp=True is not allowed; it must be a finite number >= 0"),
+                         (-0.5, "tolerance_pp=-0.5 is not allowed; it must be a finite number >= 0")):
+        with pytest.raises(ConfigError) as err:
+            pruning.pick_step(sweep, bad)
+        assert str(err.value) == message
+    with pytest.raises(ConfigError) as err:
+        pruning.pick_step(sweep, 1.0, metric="test_acc")
+    assert str(err.value) == "metric='test_acc' is not allowed; choose one of: ['val_acc']"
+
+
+def test_sweep_arguments_at_their_limits_by_hand():
+    model = small_fnn()
+    assert all(len(t) == 1 for t in pruning.layer_thresholds(model, 1).values())  # one step is allowed
+    for kwargs, message in (
+            (dict(steps=0), "steps=0 is not allowed; it must be an integer >= 1 (paper 003: 50 FNN, 100 CNN)"),
+            (dict(steps=True), "steps=True is not allowed; it must be an integer >= 1 (paper 003: 50 FNN, 100 CNN)"),
+            (dict(steps=3, min_threshold=True), "min_threshold=True is not allowed; it must be a finite number > 0")):
+        with pytest.raises(ConfigError) as err:
+            pruning.layer_thresholds(model, **kwargs)
+        assert str(err.value) == message
+
+
+def test_threshold_sweep_hook_defaults_are_the_papers_and_bad_flags_are_named():
+    hook = pruning.ThresholdSweepHook()
+    assert (hook.steps, hook.tolerance_pp, hook.quantize, hook.allow_frac_ge_total, hook.keep_grid) == (
+        50, 1.0, True, False, False)
+    assert (hook.totals, hook.fracs) == (list(range(16, 1, -1)), list(range(3, 16)))  # Sec. 5.3: 16..2, 3..15
+    off = pruning.ThresholdSweepHook(quantize=False, allow_frac_ge_total=True, keep_grid=True)
+    assert (off.quantize, off.allow_frac_ge_total, off.keep_grid) == (False, True, True)
+    for flag in ("quantize", "allow_frac_ge_total", "keep_grid"):
+        with pytest.raises(ConfigError) as err:
+            pruning.ThresholdSweepHook(**{flag: "yes"})
+        assert str(err.value) == f"threshold_sweep.{flag}='yes' is not allowed; choose one of: True, False"
+
+
 # --------------------------------------------------------------------------- quantization
 
 
