@@ -159,3 +159,27 @@ def test_counting_runs_on_the_device_it_is_given_not_the_default_one():
     with torch.device("meta"):  # a default device the model is not on: using it would fail
         assert counting.count_macs(model, (1, 28, 28), "cpu")["total"] == 266_200
         assert counting.summary(model, (1, 28, 28), "cpu")["fc_params"] == 266_610
+
+
+def test_tied_weights_count_once_and_names_are_the_layers():
+    first, second = nn.Linear(4, 3), nn.Linear(4, 3)
+    second.weight = first.weight  # tied: 12 weights, two biases of 3
+    tied = nn.Sequential(first, second)
+    assert counting.count_parameters(tied) == {"total": 12 + 3 + 3, "nonzero": 18}
+    assert [n for n, _ in counting.effective_parameters(tied, prefix="net")] == ["net.0.weight", "net.0.bias", "net.1.bias"]
+    pruned = nn.Linear(4, 3)
+    prune.l1_unstructured(pruned, "weight", amount=0.5)  # torch's own pruning: weight_orig and weight_mask
+    assert [n for n, _ in counting.effective_parameters(pruned)] == ["bias", "weight"]
+    assert counting.count_parameters(pruned) == {"total": 15, "nonzero": 6 + 3}
+
+
+def test_a_parameter_named_orig_without_pruning_is_itself():
+    m = nn.Module()
+    m.scale_orig = nn.Parameter(torch.ones(2))
+    assert [(n, t.numel()) for n, t in counting.effective_parameters(m)] == [("scale_orig", 2)]
+
+
+def test_layer_rows_are_plain_ints():
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, groups=2), nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
+    for row in counting.layer_table(model, (2, 8, 8)):
+        assert all(type(row[k]) is int for k in ("params", "nonzero", "macs", "macs_nonzero")), row
