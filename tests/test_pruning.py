@@ -7,7 +7,7 @@ from torch.nn.utils import parametrize
 
 from regprune import counting, data, experiment, losses, models, pruning, results
 from regprune.registry import ConfigError
-from regprune.train import TrainConfig
+from regprune.train import TrainConfig, fit
 
 from conftest import smoke_config
 
@@ -222,7 +222,7 @@ def test_snapshot_hook_runs_each_setting_with_the_documented_adjustment():
     model, splits = _fc_net_and_data(val=512, test=512)  # enough examples that each setting shows
     loss = losses.MulticlassHinge()
     shift = lambda x, y, generator: (x + 0.5, y)  # noqa: E731
-    run_cfg = TrainConfig(eval_batch_size=50)
+    run_cfg = TrainConfig(eval_batch_size=50, precision="bf16")  # the pass runs at the run's precision
     state = FitState(model=model, optimizer=None, cfg=run_cfg, splits=splits, device=torch.device("cpu"), loss=loss,
                      transforms=[shift], seed=7, status="completed", metrics={"val_acc": 0.25, "test_acc": 0.5})
     hook = pruning.SnapshotPruning(theta_conv=0.0, theta_fc=[0.5, 1.0], adjust_samples=96, adjust_lr=0.5,
@@ -230,7 +230,7 @@ def test_snapshot_hook_runs_each_setting_with_the_documented_adjustment():
     out = hook.on_fit_end(state)["pruning"]
     # the adjustment as the hook's docstring states it: one epoch of SGD, momentum 0.9, no decay, the last epoch
     adjust = TrainConfig(epochs=1, momentum=0.9, weight_decay=0.0, select="last", optimizer="sgd", lr=0.5,
-                         batch_size=16, eval_batch_size=50)
+                         batch_size=16, eval_batch_size=50, precision="bf16")
     dense = 784 * 16 + 16 + 16 * 10 + 10
     for k, tf in enumerate([0.5, 1.0]):
         want = pruning.snapshot_prune(model, splits, loss, 0.0, tf, adjust, adjust_samples=96, seed=7 + 1000 + k,
@@ -261,6 +261,17 @@ def test_one_sample_is_a_pass_and_the_hook_leaves_the_live_models_layout():
     assert torch.equal(ce, adjusted(losses.CrossEntropy(), seed=0))  # seed 0 by default, and the same pick each time
     assert not torch.equal(ce, adjusted(losses.CrossEntropy(), seed=1))
     assert not torch.equal(ce, adjusted(losses.MulticlassHinge()))  # the pass trains on the loss it is given
+    assert pruning.adjust_non_weights(model, splits, losses.CrossEntropy(), cfg, samples=0) == {}  # 0: no pass
+    by_hand = copy.deepcopy(model)  # the pass written out: weights frozen, a seeded pick, one fit with that seed
+    for layer in (by_hand[1], by_hand[3]):
+        layer.weight.requires_grad_(False)
+    pick = torch.randperm(len(splits.train), generator=torch.Generator().manual_seed(3))[:48]
+    part = data.Splits(splits.train.subset(pick), splits.val, splits.test, splits.info)
+    want = fit(by_hand, part, cfg, seed=3, loss=losses.CrossEntropy(), progress="none").metrics
+    m = copy.deepcopy(model)
+    got = pruning.adjust_non_weights(m, splits, losses.CrossEntropy(), cfg, samples=48, seed=3)
+    assert (got["val_acc"], got["test_acc"], got["val_loss"]) == (want["val_acc"], want["test_acc"], want["val_loss"])
+    assert torch.equal(m[1].bias.detach(), by_hand[1].bias.detach()) and m[1].weight.requires_grad
     no_bias = nn.Sequential(nn.Flatten(), nn.Linear(784, 10, bias=False))  # nothing to adjust: no pass at all
     assert pruning.adjust_non_weights(no_bias, splits, losses.CrossEntropy(), TrainConfig(), samples=10) == {}
     torch.manual_seed(0)
@@ -270,3 +281,15 @@ def test_one_sample_is_a_pass_and_the_hook_leaves_the_live_models_layout():
                      status="completed", metrics={"val_acc": 0.0, "test_acc": 0.0})
     pruning.SnapshotPruning(theta_conv=0.5, theta_fc=0.5, adjust_samples=0).on_fit_end(state)
     assert conv[1].weight.is_contiguous(memory_format=torch.channels_last)  # the snapshot was a copy
+
+
+def test_snapshot_hook_defaults_and_messages():
+    hook = pruning.SnapshotPruning()
+    assert (hook.settings, hook.adjust_samples) == ([(0.0, 0.0)], 10000)  # no pruning unless asked
+    assert hook.adjust == {"optimizer": "sgd", "lr": 0.01, "batch_size": 128}
+    with pytest.raises(ConfigError) as err:
+        pruning.SnapshotPruning(adjust_samples=-1)
+    assert str(err.value) == "snapshot_pruning.adjust_samples must be >= 0; got -1"
+    with pytest.raises(ConfigError) as err:
+        pruning.SnapshotPruning(adjust_optimizer="lbfgs")
+    assert str(err.value).startswith("snapshot_pruning.adjust_optimizer='lbfgs' is not allowed; choose one of: ")

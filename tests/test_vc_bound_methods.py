@@ -430,6 +430,9 @@ def test_quantize_tensor_names_a_bad_format_and_its_range(total, frac, message):
     with pytest.raises(ConfigError) as err:
         quantize.quantize_tensor(torch.zeros(2), total, frac)
     assert str(err.value) == message
+    with pytest.raises(ConfigError) as err:
+        quantize.quantize_tensor(torch.zeros(2), 8, 3, rounding="up")
+    assert str(err.value) == "rounding='up' is not allowed; choose one of: 'nearest', 'zero'"
     widest = quantize.quantize_tensor(torch.tensor([1.0], dtype=torch.float64), 32, 62)
     assert widest.tolist() == [(2 ** 31 - 1) / 2 ** 62]  # allowed, and saturates at its largest value
 
