@@ -195,7 +195,7 @@ def test_snapshot_prune_without_a_pass_matches_masking_by_hand():
 
 
 def test_snapshot_prune_adjusts_with_its_seed_loss_and_transforms():
-    model, splits = _fc_net_and_data()
+    model, splits = _fc_net_and_data(val=512, test=512)
     cfg = TrainConfig(epochs=1, batch_size=16, lr=0.5, select="last")
     loss = losses.MulticlassHinge()
 
@@ -214,6 +214,7 @@ def test_snapshot_prune_adjusts_with_its_seed_loss_and_transforms():
     assert row(seed=3) == by_hand(3)[:2] and row() == by_hand(0)[:2]
     assert row(seed=3, transforms=[zeros]) == by_hand(3, [zeros])[:2]
     assert by_hand(0)[:2] != by_hand(3)[:2] != by_hand(3, [zeros])[:2]  # each input changes the result
+    assert by_hand(0)[:2] != by_hand(1)[:2]  # so seed 0 by default is seen
 
 
 def test_snapshot_hook_runs_each_setting_with_the_documented_adjustment():
