@@ -146,6 +146,12 @@ def test_frames_flatten_configs_counts_and_histories():
     hist = results.history_frame([r])
     assert list(hist["epoch"]) == [1, 2] and list(hist["seed"]) == [3, 3] and list(hist["config.a.y"]) == [1.5, 1.5]
     assert list(results.history_frame([{k: v for k, v in r.items() if k != "seed"}])["seed"]) == [0, 0]
+    assert row["chapter"] == "ch" and row["profile"] == "smoke" and row["status"] == r["status"]
+    assert list(hist["key"]) == [r["key"], r["key"]]
+    bare = {k: v for k, v in r.items() if k not in ("metrics", "counts")}  # a record without them still has a row
+    assert sorted(results.to_frame([bare]).columns) == sorted(
+        ["key", "chapter", "profile", "seed", "status", "wall_time_s", "config.a.x", "config.a.y", "config.b",
+         "config.chapter", "config.profile", "config.seed"])
 
 
 def test_a_bad_record_in_a_url_store_is_moved_aside_with_the_time_in_its_name(tmp_path, monkeypatch):

@@ -251,7 +251,7 @@ def stored(configs: Iterable[dict[str, Any]], results_dir: str | Path | None = N
     return found, missing
 
 
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def _flatten(d: dict[str, Any], prefix: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
         if isinstance(v, dict):
