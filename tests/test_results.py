@@ -26,6 +26,7 @@ def test_run_or_load_stores_then_skips(tmp_path, monkeypatch):
     for field in ("config", "seed", "profile", "env", "history", "metrics", "counts", "wall_time_s", "data"):
         assert field in stored
     assert stored["env"]["torch"] and stored["counts"]["params"] == 266_610
+    assert (stored["key"], stored["chapter"], stored["schema"]) == (results.run_key(cfg), "tests", results.SCHEMA)
 
     def boom(*a, **k):
         raise AssertionError("a stored run was recomputed")
@@ -131,6 +132,7 @@ def test_recompute_starts_from_scratch_not_from_a_stale_checkpoint(tmp_path):
     cfg = smoke_config(epochs=3)
     part = results.run_or_load(cfg, results_dir=tmp_path, device="cpu", progress="none", stop_after_epoch=2)
     assert part["status"] == "interrupted" and results.ResultStore(tmp_path).checkpoint_path(cfg).exists()
+    assert (part["key"], part["config"]) == (results.run_key(cfg), cfg)  # an interrupted run still says which
     again = results.run_or_load(cfg, results_dir=tmp_path, device="cpu", progress="none", recompute=True,
                                 stop_after_epoch=1)
     assert again["status"] == "interrupted" and len(again["history"]) == 1
@@ -144,3 +146,16 @@ def test_post_training_analysis_skips_a_diverged_run(tmp_path):
     record = results.run_or_load(cfg, results_dir=tmp_path, device="cpu", progress="none")
     assert record["status"] == "diverged"
     assert not {"pruning", "threshold_sweep", "quantization"} & set(record.get("extras", {}))
+
+
+def test_run_or_load_repairs_a_bad_record_only_when_asked(tmp_path):
+    cfg = smoke_config(epochs=1)
+    path = tmp_path / "tests" / "smoke" / f"{results.run_key(cfg)}.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    with pytest.raises(Exception, match=str(path.name)):
+        results.run_or_load(cfg, results_dir=tmp_path, device="cpu", progress="none")
+    assert path.read_text() == "{not json"  # nothing stored is replaced unless asked
+    with pytest.warns(UserWarning, match="moved aside"):
+        rec = results.run_or_load(cfg, results_dir=tmp_path, device="cpu", progress="none", repair=True)
+    assert rec["status"] == "completed" and json.loads(path.read_text())["key"] == results.run_key(cfg)
