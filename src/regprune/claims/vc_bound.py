@@ -1,6 +1,6 @@
 """Paper 003's FNN claims (Sections 5.2.4 and 5.3, Tables 6-8 and 10-12, Figs. 2-3), judged on the
 stored runs of the ``vc_bound`` grid: FNNs with 1-3 hidden layers on dna, a9a, w8a and MNIST, six
-methods, 5 seeds, each at the values its staged search chose (the CIFAR quick-net claims are in
+methods, the cpu profile's seeds, each at the values its staged search chose (the CIFAR quick-net claims are in
 :mod:`.cifar`).
 
 Tolerances, written on 2026-12-03 when the runs were already stored and the chapter's old
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .. import sweeps
-from ..chapters.vc_bound import DEPTHS, SEARCH_MODEL, at_majority, describe
+from ..chapters.vc_bound import DEPTHS, FNN, SEARCH_MODEL, at_majority, describe
 from . import rule
 from .base import Claim, Interval, Part, PartWithLeftOut, data_unavailable
 
@@ -53,6 +53,7 @@ DATASETS = ("dna", "a9a", "w8a", "mnist")
 DATA_TERM = ("H+LCA", "H+W2+LCA", "H+W1+LCA")
 WITHOUT = {"H+LCA": "H", "H+W2+LCA": "H+W2", "H+W1+LCA": "H+W1"}  # each data-term method and its part without it
 L1 = ("H+W1", "H+W1+LCA")
+SEEDS = len(FNN["cpu"]["seeds"])  # the profile's seed count, stated in the claims' text
 QUANT_BITS = 4
 QUANT_DROP_PP = -1.0  # the paper's "1% error tolerance"
 FRACTION_CEILING = ("these FNN runs kept fraction bits below total bits (at 4 bits only 3 fraction bits were tried), "
@@ -246,7 +247,8 @@ NOT_OBTAINED = ("not in shared/data: searched for, and no usable copy could be h
                 "obtained'), so no run of ours holds it")
 NOT_SEARCHED = "not in shared/data (nor among the files its SOURCES.md searched for), so no run of ours holds it"
 
-SCOPE = ("LIBSVM dna, a9a, w8a and MNIST (the paper: 10 data sets), FNNs with 1-3 hidden layers of 50 units, 5 seeds; "
+SCOPE = ("LIBSVM dna, a9a, w8a and MNIST (the paper: 10 data sets), FNNs with 1-3 hidden layers of 50 units, "
+         f"{SEEDS} seeds; "
          "dna 500 epochs, a9a and MNIST 100, w8a 20 at batch 16; one named part per data set, each seed's number "
          "its mean over the depths")
 CLAIMS: tuple[Claim, ...] = (
@@ -288,7 +290,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("data_term_tighter_clusters", "003", "Fig. 2", "The data-dependent regularizer forms more compact, better "
           "separated clusters in the last layer.", GRID,
           "our stand-in for Fig. 2 (DenseNet-40 on CIFAR-10, by eye): silhouette score of the t-SNE map of what the "
-          "last layer reads, 50 MNIST test images per class, H+LCA minus H, one named part per depth, 5 seeds",
+          f"last layer reads, 50 MNIST test images per class, H+LCA minus H, one named part per depth, {SEEDS} seeds",
           tuple(part("mnist", f"{m}, silhouette, H+LCA - H", _paired("silhouette", "H", "H+LCA", m)) for m in DEPTHS),
           frame),
     Claim("quantize_l1_data_term_least_robust", "003", "Sec. 5.3, Fig. 3", "With one hidden layer, the L1 regularizer "
