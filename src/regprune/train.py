@@ -333,6 +333,30 @@ def _resume_from(path: Path | None, fingerprint: str, device: torch.device) -> d
         return None
 
 
+def _restore(state: FitState, ckpt: dict[str, Any], hooks: Sequence[Hook],
+             scaler: "torch.amp.GradScaler | None") -> int:
+    """Put a checkpoint's weights, optimizer, hooks, history and best weights back in place;
+    returns the epoch to start at (the one after the checkpoint's)."""
+    state.model.load_state_dict(ckpt["model"])
+    state.optimizer.load_state_dict(ckpt["optimizer"])
+    for h, hs in zip(hooks, ckpt["hooks"]):
+        h.load_state_dict(hs)
+    state.history, state.elapsed, state.step = ckpt["history"], ckpt["elapsed"], ckpt["step"]
+    (state.best_score, state.best_epoch), state.best_state = ckpt["best"], ckpt["best_state"]
+    if scaler is not None and ckpt.get("scaler"):
+        scaler.load_state_dict(ckpt["scaler"])
+    return ckpt["epoch"] + 1
+
+
+def _keep_if_best(state: FitState, row: dict[str, Any]) -> None:
+    """Model selection on the validation split: copy the weights of an epoch that scores strictly
+    better than every earlier one (a tie keeps the earlier epoch)."""
+    score = _score(state.cfg, row)
+    if score > state.best_score:
+        state.best_score, state.best_epoch = score, row["epoch"]
+        state.best_state = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
+
+
 def _score(cfg: TrainConfig, row: dict[str, Any]) -> float:
     if cfg.select == "val_acc":
         return row["val_acc"]
@@ -390,15 +414,7 @@ def fit(
     start_epoch = 0
     ckpt = _resume_from(ckpt_path, fingerprint, device)
     if ckpt is not None:
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        for h, hs in zip(hooks, ckpt["hooks"]):
-            h.load_state_dict(hs)
-        start_epoch = ckpt["epoch"] + 1
-        state.history, state.elapsed, state.step = ckpt["history"], ckpt["elapsed"], ckpt["step"]
-        (state.best_score, state.best_epoch), state.best_state = ckpt["best"], ckpt["best_state"]
-        if scaler is not None and ckpt.get("scaler"):
-            scaler.load_state_dict(ckpt["scaler"])
+        start_epoch = _restore(state, ckpt, hooks, scaler)
 
     train_set = splits.train
     step_model = torch.compile(model) if cfg.compile else model
@@ -474,10 +490,7 @@ def fit(
             status = "diverged"
             bar.epoch_end(f"diverged at epoch {epoch + 1}")
             break
-        score = _score(cfg, row)
-        if score > state.best_score:
-            state.best_score, state.best_epoch = score, epoch + 1
-            state.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        _keep_if_best(state, row)
         bar.epoch_end(f"epoch {epoch + 1}/{cfg.epochs} train_loss={train_loss:.4f} val_acc={val['acc']:.4f}")
         if ckpt_path is not None:
             save_checkpoint(ckpt_path, fingerprint, state, hooks, scaler)
