@@ -173,3 +173,25 @@ def test_a_url_store_takes_a_second_record_into_an_existing_folder():
     for seed in (0, 1):
         store.save(record({**CFG, "seed": seed}))
     assert sorted(r["config"]["seed"] for r in store.records()) == [0, 1]
+
+
+def test_warnings_about_bad_records_point_at_the_callers_line(tmp_path):
+    """A reader's traceback names the line of their own code that loaded the records (the warning's
+    ``stacklevel``), not a line inside the store; for a local and a URL store."""
+    store = results.ResultStore(tmp_path, repair=True)
+    store.save(record()).write_text("{")
+    run = smoke_config()  # stored() validates what it is given as a run config
+    store.save(record(run)).write_text("{")
+    url_store = results.ResultStore(f"memory://regprune-lines-{tmp_path.name}", repair=True)
+    url_path = url_store.save(record())
+    url_store._fs.pipe_file(url_store._location(url_path), b"{")
+    calls = [
+        lambda: results.ResultStore(tmp_path).records(),
+        lambda: results.stored([run], tmp_path),
+        lambda: store.load(CFG),  # repair: moved aside
+        lambda: url_store.load(CFG),
+    ]
+    for call in calls:
+        with pytest.warns(UserWarning) as seen:
+            call()
+        assert {(w.filename, w.lineno) for w in seen} == {(__file__, call.__code__.co_firstlineno)}

@@ -274,3 +274,68 @@ def test_model_selection_keeps_the_right_epoch(select, history, best):
     key = "val_loss" if select == "val_loss" else "val_acc"
     rows = [{"epoch": i + 1, "val_loss": 1.0, "val_acc": 0.0, key: v} for i, v in enumerate(history)]
     assert max(rows, key=lambda r: _score(cfg, r))["epoch"] == best
+
+
+@pytest.mark.parametrize("select, values, best", [
+    ("val_acc", [0.5, 0.8, 0.8, 0.7], 2),    # a tie keeps the earlier epoch
+    ("val_loss", [0.9, 0.4, 0.4, 0.6], 2),   # the lowest loss; a tie keeps the earlier epoch
+    ("last", [0.5, 0.8, 0.8, 0.7], 4),
+])
+def test_keep_if_best_copies_the_weights_of_the_first_best_epoch(select, values, best):
+    """The oracle is the list itself: the first index of its best value, and the weights as they were then."""
+    from regprune.callbacks import FitState
+    from regprune.train import _keep_if_best
+
+    model = torch.nn.Linear(2, 1, bias=False)
+    state = FitState(model, torch.optim.SGD(model.parameters(), lr=0.1), TrainConfig(select=select),
+                     splits=None, device=torch.device("cpu"))
+    key = "val_loss" if select == "val_loss" else "val_acc"
+    for epoch, v in enumerate(values, start=1):
+        with torch.no_grad():
+            model.weight.fill_(float(epoch))  # the weights say which epoch they come from
+        _keep_if_best(state, {"epoch": epoch, "val_loss": 1.0, "val_acc": 0.0, key: v})
+    assert state.best_epoch == best
+    assert state.best_state["weight"].tolist() == [[float(best), float(best)]]  # a copy, not the live tensor
+    assert model.weight.tolist() == [[4.0, 4.0]]
+
+
+def test_restore_puts_every_part_of_a_checkpoint_back(tmp_path):
+    """A checkpoint written by save_checkpoint and read by load_checkpoint restores model, optimizer,
+    hook state, history, step, elapsed time and best weights, and resumes at the next epoch."""
+    from regprune.callbacks import FitState
+    from regprune.train import _restore, load_checkpoint, save_checkpoint
+
+    class Counter(Hook):
+        def __init__(self, n=0):
+            self.n = n
+
+        def state_dict(self):
+            return {"n": self.n}
+
+        def load_state_dict(self, d):
+            self.n = d["n"]
+
+    def state_of(w):
+        model = torch.nn.Linear(2, 1, bias=False)
+        with torch.no_grad():
+            model.weight.fill_(w)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        return FitState(model, opt, TrainConfig(), splits=None, device=torch.device("cpu"))
+
+    saved = state_of(3.0)
+    saved.model.weight.grad = torch.ones_like(saved.model.weight)
+    saved.optimizer.step()  # a momentum buffer to carry over
+    saved.epoch, saved.step, saved.elapsed = 6, 70, 12.5
+    saved.history = [{"epoch": e} for e in range(1, 8)]
+    saved.best_score, saved.best_epoch, saved.best_state = 0.75, 5, {"weight": torch.full((1, 2), 9.0)}
+    save_checkpoint(tmp_path / "ck.pt", "fp", saved, [Counter(41)])
+    ckpt = load_checkpoint(tmp_path / "ck.pt", "fp", torch.device("cpu"))
+    fresh, hook = state_of(0.0), Counter()
+    assert _restore(fresh, ckpt, [hook], None) == 7
+    assert fresh.model.weight.tolist() == saved.model.weight.tolist() != [[3.0, 3.0]]
+    buf = fresh.optimizer.state[fresh.model.weight]["momentum_buffer"]
+    assert buf.tolist() == [[1.0, 1.0]]
+    assert hook.n == 41
+    assert (fresh.step, fresh.elapsed, fresh.history) == (70, 12.5, saved.history)
+    assert (fresh.best_score, fresh.best_epoch) == (0.75, 5)
+    assert fresh.best_state["weight"].tolist() == [[9.0, 9.0]]
