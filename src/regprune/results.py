@@ -166,7 +166,7 @@ def _filesystem(root: Path | str) -> tuple[Any, str]:
     import fsspec
 
     fs, base = fsspec.core.url_to_fs(str(root))
-    return fs, base.rstrip("/")
+    return fs, base  # no trailing slash: results_root strips it from the URL
 
 
 def _atomic_put(fs: Any, path: str, text: str) -> None:
