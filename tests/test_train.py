@@ -328,10 +328,12 @@ def test_restore_puts_every_part_of_a_checkpoint_back(tmp_path):
     saved.epoch, saved.step, saved.elapsed = 6, 70, 12.5
     saved.history = [{"epoch": e} for e in range(1, 8)]
     saved.best_score, saved.best_epoch, saved.best_state = 0.75, 5, {"weight": torch.full((1, 2), 9.0)}
-    save_checkpoint(tmp_path / "ck.pt", "fp", saved, [Counter(41)])
+    save_checkpoint(tmp_path / "ck.pt", "fp", saved, [Counter(41)], torch.amp.GradScaler("cpu", init_scale=256.0))
     ckpt = load_checkpoint(tmp_path / "ck.pt", "fp", torch.device("cpu"))
-    fresh, hook = state_of(0.0), Counter()
-    assert _restore(fresh, ckpt, [hook], None) == 7
+    fresh, hook, scaler = state_of(0.0), Counter(), torch.amp.GradScaler("cpu")  # fp16's loss scale
+    assert _restore(fresh, ckpt, [hook], scaler) == 7
+    assert scaler.get_scale() == 256.0
+    assert _restore(state_of(0.0), ckpt, [Counter()], None) == 7  # an fp32 run ignores a stored scale
     assert fresh.model.weight.tolist() == saved.model.weight.tolist() != [[3.0, 3.0]]
     buf = fresh.optimizer.state[fresh.model.weight]["momentum_buffer"]
     assert buf.tolist() == [[1.0, 1.0]]
@@ -339,3 +341,28 @@ def test_restore_puts_every_part_of_a_checkpoint_back(tmp_path):
     assert (fresh.step, fresh.elapsed, fresh.history) == (70, 12.5, saved.history)
     assert (fresh.best_score, fresh.best_epoch) == (0.75, 5)
     assert fresh.best_state["weight"].tolist() == [[9.0, 9.0]]
+
+
+def test_a_bad_checkpoint_is_refused_with_its_reason_in_one_line(tmp_path):
+    """The error names the file, the exception type and torch's own first reason, without torch's
+    advice to load it unsafely; a file that is not a checkpoint of ours reads as another run's."""
+    from test_faults import malicious_checkpoint
+    from regprune.train import CheckpointError, load_checkpoint
+
+    cpu = torch.device("cpu")
+    evil, cut, other = tmp_path / "evil.pt", tmp_path / "cut.pt", tmp_path / "list.pt"
+    malicious_checkpoint(evil, tmp_path / "marker", "k")
+    torch.save({"fingerprint": "k", "plain": "{}"}, cut)
+    cut.write_bytes(cut.read_bytes()[:100])
+    torch.save([1, 2], other)
+    expected = {
+        evil: f"checkpoint {evil} cannot be read safely: UnpicklingError: WeightsUnpickler error: Unsupported global: "
+              "GLOBAL exec was not an allowed global by default",
+        cut: f"checkpoint {cut} cannot be read safely: RuntimeError: PytorchStreamReader failed reading zip archive",
+        other: f"checkpoint {other} belongs to another run (fingerprint None, expected 'k')",
+    }
+    for path, message in expected.items():
+        with pytest.raises(CheckpointError) as err:
+            load_checkpoint(path, "k", cpu)
+        assert str(err.value).startswith(message) and "\n" not in str(err.value) and "Please" not in str(err.value)
+    assert str(err.value) == expected[other]
