@@ -366,3 +366,13 @@ def test_a_bad_checkpoint_is_refused_with_its_reason_in_one_line(tmp_path):
             load_checkpoint(path, "k", cpu)
         assert str(err.value).startswith(message) and "\n" not in str(err.value) and "Please" not in str(err.value)
     assert str(err.value) == expected[other]
+
+
+def test_epoch_seeds_are_the_ones_the_stored_runs_were_trained_with():
+    """Known answers: every committed run shuffled epoch e of seed s with s*1,000,003 + e*7,919 + 17
+    (mod 2^63 - 1); another formula would reshuffle every batch and change every stored number."""
+    from regprune.train import epoch_seed
+
+    assert [epoch_seed(0, e) for e in range(3)] == [17, 7936, 15855]
+    assert epoch_seed(1, 2) == 1_015_858 and epoch_seed(4, 29) == 4_229_680
+    assert epoch_seed(2**62, 1) == (2**62 * 1_000_003 + 7936) % (2**63 - 1)
