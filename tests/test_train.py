@@ -376,3 +376,43 @@ def test_epoch_seeds_are_the_ones_the_stored_runs_were_trained_with():
     assert [epoch_seed(0, e) for e in range(3)] == [17, 7936, 15855]
     assert epoch_seed(1, 2) == 1_015_858 and epoch_seed(4, 29) == 4_229_680
     assert epoch_seed(2**62, 1) == (2**62 * 1_000_003 + 7936) % (2**63 - 1)
+
+
+@pytest.mark.parametrize("patience, gamma", [(0, 0.1), (1, 0.5), (2, 0.1)])
+def test_plateau_factor_follows_torchs_reduce_lr_on_plateau(patience, gamma):
+    """A second implementation as the oracle: torch's ReduceLROnPlateau (mode min, relative
+    threshold 1e-4, no cooldown, eps 0) stepped with the same validation losses, epoch by epoch.
+    The losses hold a loss exactly at the threshold (not an improvement), improvements just above
+    and just below it, ties, and rises."""
+    losses = [1.0, 1.0 * (1 - 1e-4), 0.99995, 0.9998, 0.9998, 1.2, 0.5, 0.50004, 0.49994, 0.6, 0.7, 0.8, 0.3, 0.3]
+    cfg = TrainConfig(schedule="plateau", patience=patience, gamma=gamma, epochs=len(losses) + 1)
+    weight = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([weight], lr=1.0)
+    torch_plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode="min", factor=gamma, patience=patience, threshold=1e-4, threshold_mode="rel", cooldown=0, eps=0.0)
+    history = [{"val_loss": v} for v in losses]
+    expected = []
+    for e in range(len(losses) + 1):
+        expected.append(opt.param_groups[0]["lr"])  # the lr used in epoch e
+        if e < len(losses):
+            torch_plateau.step(losses[e])
+    assert [cfg.lr_factor(e, history) for e in range(len(losses) + 1)] == pytest.approx(expected, rel=1e-12)
+    assert expected[-1] < 1.0  # the sequence does trigger reductions
+
+
+def test_epoch_totals_by_hand():
+    """Sample-weighted mean loss, finiteness of every step's objective, and correct predictions
+    against index or soft (mixup) labels, worked out by hand."""
+    from regprune.train import _epoch_totals
+
+    losses, sizes = [torch.tensor(1.0), torch.tensor(3.0)], [2, 6]  # (2*1 + 6*3) / 8 = 2.5
+    preds = [torch.tensor([0, 1]), torch.tensor([2, 2, 0, 1, 1, 1])]
+    labels = [torch.tensor([0, 0]), torch.tensor([2, 2, 2, 1, 0, 1])]  # 1 + 4 = 5 correct
+    totals = [torch.tensor(1.5), torch.tensor(3.5)]
+    assert _epoch_totals(losses, sizes, totals, preds, labels) == (2.5, True, 5)
+    soft = [torch.tensor([[0.7, 0.3, 0.0], [0.6, 0.4, 0.0]]),
+            torch.nn.functional.one_hot(labels[1], 3).float() * 0.8 + 0.2 / 3]
+    assert _epoch_totals(losses, sizes, totals, preds, soft) == (2.5, True, 5)
+    assert _epoch_totals(losses, sizes, [totals[0], torch.tensor(float("inf"))], preds, labels)[1] is False
+    assert _epoch_totals(losses, sizes, [torch.tensor(float("nan")), totals[1]], preds, labels)[1] is False
+    assert _epoch_totals([], [], [], [], []) == (0.0, True, 0)
