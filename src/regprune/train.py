@@ -108,11 +108,6 @@ class TrainConfig:
             raise ConfigError(f"unknown train setting(s) {unknown}; allowed: {sorted(known)}")
         return cls(**d)
 
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["betas"], d["milestones"] = list(self.betas), list(self.milestones)
-        return d
-
     def lr_factor(self, epoch: int, history: Sequence[dict[str, Any]] = ()) -> float:
         """Multiplier of the base lr during ``epoch`` (0-based), set once per epoch.
 
