@@ -1,3 +1,4 @@
+import inspect
 import math
 
 import pytest
@@ -431,3 +432,17 @@ def test_auto_precision_follows_the_documented_rule(device, bf16, expected, monk
     assert train.resolve_precision("auto", torch.device(device)) == expected
     for kept in ("fp32", "bf16", "fp16"):
         assert train.resolve_precision(kept, torch.device(device)) == kept
+
+
+def test_the_warning_about_a_bad_checkpoint_points_at_the_line_calling_fit(tmp_path):
+    import os
+
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        pytest.skip("under mutmut every call passes through a trampoline frame, so no stacklevel is right")
+    ckpt = tmp_path / "ckpt.pt"
+    ckpt.write_bytes(b"not a checkpoint")
+    splits = data.load("synthetic-mnist", val_split=64, n_train=128, n_test=64)
+    with pytest.warns(UserWarning, match="moved aside") as seen:
+        line = inspect.currentframe().f_lineno + 1
+        fit(models.build("lenet300"), splits, TrainConfig(epochs=1, batch_size=64), checkpoint=ckpt, progress="none")
+    assert [(w.filename, w.lineno) for w in seen] == [(__file__, line)]
