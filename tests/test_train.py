@@ -6,6 +6,7 @@ import torch
 
 from regprune import data, experiment, models
 from regprune.callbacks import Hook
+from regprune.losses import Loss
 from regprune.progress import Progress
 from regprune.registry import ConfigError
 from regprune.train import TrainConfig, evaluate, fit, parameter_groups
@@ -446,3 +447,75 @@ def test_the_warning_about_a_bad_checkpoint_points_at_the_line_calling_fit(tmp_p
         line = inspect.currentframe().f_lineno + 1
         fit(models.build("lenet300"), splits, TrainConfig(epochs=1, batch_size=64), checkpoint=ckpt, progress="none")
     assert [(w.filename, w.lineno) for w in seen] == [(__file__, line)]
+
+
+def test_parameter_groups_by_hand():
+    """Which parameter is decayed, at which lr, in which order (decayed first, as the history's lr
+    column reads group 0), worked out by hand for a small net and a learnable compander."""
+    from regprune import reparam
+
+    first, second = torch.nn.Linear(3, 2), torch.nn.Linear(2, 2)
+    first.weight._no_weight_decay = True
+    second.weight._lr_scale = 0.1
+    groups = parameter_groups(torch.nn.Sequential(first, second), TrainConfig(weight_decay=0.01, lr=0.5))
+    ids = lambda g: [id(p) for p in g["params"]]  # noqa: E731
+    assert [ids(g) for g in groups] == [[id(first.bias), id(second.bias)], [id(first.weight)], [id(second.weight)]]
+    assert [(g["weight_decay"], g.get("lr")) for g in groups] == [(0.01, None), (0.0, None), (0.01, 0.05)]
+
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2))
+    reparam.apply(net, {"name": "compander", "learnable": "fine", "a": 0.5, "b": 1.0})
+    chain = net[0].parametrizations.weight
+    decayed, free = parameter_groups(net, TrainConfig(weight_decay=0.01))
+    assert (decayed["weight_decay"], free["weight_decay"]) == (0.01, 0.0)
+    assert set(ids(free)) == {id(chain[0].a), id(chain[0].b)}
+    assert set(ids(decayed)) == {id(net[0].bias), id(chain.original)}
+
+
+class _Scaled(Loss):
+    """Three times cross-entropy: a loss no default would stand in for."""
+
+    def __call__(self, outputs, targets):
+        return 3.0 * torch.nn.functional.cross_entropy(outputs.float(), targets)
+
+
+class _Recorder(Hook):
+    def __init__(self):
+        self.epochs, self.steps = [], []
+
+    def on_epoch_start(self, state):
+        self.epochs.append(state.epoch)
+        self.steps.append(0)
+
+    def after_step(self, state):
+        self.steps[-1] += 1
+
+
+def test_fit_hands_its_settings_to_every_part(tmp_path):
+    """What fit is given reaches the parts that use it, each checked against a hand oracle: the
+    hooks get the live state each epoch; drop_last drops the short batch (384 samples, batch 100:
+    3 steps, not 4); the plateau schedule reads the run's own history (torch's ReduceLROnPlateau
+    on the logged validation losses as the oracle); fp16 keeps a loss scaler in its checkpoint;
+    validation uses the run's loss (by hand on the returned, last-epoch model); the train time adds up."""
+    from regprune.train import load_checkpoint
+
+    splits = data.load("synthetic-mnist", val_split=128, n_train=512, n_test=64)
+    hook, ckpt = _Recorder(), tmp_path / "fp16.pt"
+    cfg = TrainConfig(epochs=4, batch_size=100, drop_last=True, lr=0.5, schedule="plateau", patience=0,
+                      gamma=0.5, precision="fp16", select="last")
+    torch.manual_seed(0)
+    result = fit(models.build("lenet300"), splits, cfg, hooks=[hook], loss=_Scaled(), checkpoint=ckpt,
+                 fingerprint="k", progress="none")
+    assert result.status == "completed"
+    assert hook.epochs == [0, 1, 2, 3] and hook.steps == [3, 3, 3, 3]
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
+    oracle = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=0, threshold=1e-4, eps=0.0)
+    for row in result.history:
+        assert row["lr"] == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
+        oracle.step(row["val_loss"])
+    scale = load_checkpoint(ckpt, "k", torch.device("cpu"))["scaler"]
+    assert scale is not None and scale["scale"] > 0
+    model = result.model.eval()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.float16):
+        by_hand = 3.0 * torch.nn.functional.cross_entropy(model(splits.val.x).float(), splits.val.y)
+    assert result.history[-1]["val_loss"] == pytest.approx(float(by_hand), rel=1e-5)
+    assert 0 < result.metrics["train_time_s"] <= sum(r["time"] for r in result.history)
