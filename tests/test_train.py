@@ -519,3 +519,27 @@ def test_fit_hands_its_settings_to_every_part(tmp_path):
         by_hand = 3.0 * torch.nn.functional.cross_entropy(model(splits.val.x).float(), splits.val.y)
     assert result.history[-1]["val_loss"] == pytest.approx(float(by_hand), rel=1e-5)
     assert 0 < result.metrics["train_time_s"] <= sum(r["time"] for r in result.history)
+
+
+@pytest.mark.parametrize("setting, message", [
+    ({"optimizer": "rmsprop"}, "train.optimizer='rmsprop' is not allowed; choose one of: 'sgd', "),
+    ({"schedule": "step"}, "train.schedule='step' is not allowed; choose one of: 'constant', 'multistep', "
+                           "'cosine', 'plateau', 'inverse'"),
+    ({"precision": "fp8"}, "train.precision='fp8' is not allowed; choose one of: 'fp32', 'bf16', 'fp16', 'auto'"),
+    ({"select": "test_acc"}, "train.select='test_acc' is not allowed; choose one of: 'val_acc', 'val_loss', 'last'"),
+    ({"channels_last": "yes"}, "train.channels_last='yes' is not allowed; choose one of: 'auto', True, False"),
+    ({"epochs": 0}, "train.epochs must be a positive integer; got 0"),
+    ({"batch_size": -5}, "train.batch_size must be a positive integer; got -5"),
+    ({"eval_batch_size": 0}, "train.eval_batch_size must be a positive integer; got 0"),
+    ({"lr": float("nan")}, "train.lr must be a positive number; got nan"),
+    ({"lr": 0.0}, "train.lr must be a positive number; got 0.0"),
+    ({"weight_decay": -1e-4}, "train.weight_decay must be >= 0; got -0.0001"),
+    ({"patience": -1}, "train.patience must be a non-negative integer; got -1"),
+    ({"schedule": "multistep"}, "train.milestones must list epochs when train.schedule='multistep'"),
+])
+def test_a_bad_train_setting_is_named_with_what_is_allowed(setting, message):
+    """Each message written out here, word for word: the parameter, the value and what is allowed."""
+    with pytest.raises(ConfigError) as err:
+        TrainConfig(**setting)
+    assert str(err.value).startswith(message)
+    assert str(err.value) == message or setting == {"optimizer": "rmsprop"}  # the optimizer list grows
