@@ -462,6 +462,11 @@ def test_parameter_groups_by_hand():
     assert [ids(g) for g in groups] == [[id(first.bias), id(second.bias)], [id(first.weight)], [id(second.weight)]]
     assert [(g["weight_decay"], g.get("lr")) for g in groups] == [(0.01, None), (0.0, None), (0.01, 0.05)]
 
+    lone = torch.nn.Linear(2, 1, bias=False)
+    lone.weight._no_weight_decay = True  # nothing is decayed: the decayed group is still first, empty
+    assert [(ids(g), g["weight_decay"]) for g in parameter_groups(lone, TrainConfig(weight_decay=0.01))] == [
+        ([], 0.01), ([id(lone.weight)], 0.0)]
+
     net = torch.nn.Sequential(torch.nn.Linear(3, 2))
     reparam.apply(net, {"name": "compander", "learnable": "fine", "a": 0.5, "b": 1.0})
     chain = net[0].parametrizations.weight
