@@ -5,10 +5,12 @@ what `make mutate` found the older tests let through."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
 import re
+import time
 
 import pytest
 
@@ -163,8 +165,17 @@ def test_a_bad_record_in_a_url_store_is_moved_aside_with_the_time_in_its_name(tm
     path = store.save(record())
     store._fs.pipe_file(store._location(path), b"{truncated")
     moved = rf"^bad record {re.escape(path)} moved aside to {re.escape(path)}\.bad-\d{{8}}T\d{{6}}Z$"
-    with pytest.warns(UserWarning, match=moved):
-        assert store.load(CFG) is None
+    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+05:30: the name says Z, so it must be UTC
+    time.tzset()
+    try:
+        with pytest.warns(UserWarning, match=moved) as seen:
+            assert store.load(CFG) is None
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    stamp = datetime.datetime.strptime(str(seen[0].message)[-16:], "%Y%m%dT%H%M%SZ")
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    assert abs((now - stamp).total_seconds()) < 120
     [aside] = store._fs.glob(store._location(path) + ".bad-*")
     assert re.fullmatch(r".*\.json\.bad-\d{8}T\d{6}Z", aside) and store._fs.cat_file(aside) == b"{truncated"
     assert not store._fs.exists(store._location(path))
