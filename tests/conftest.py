@@ -57,3 +57,23 @@ def fake_store(results_dir, configs, val_acc) -> None:
     for c in configs:
         store.save({"config": c, "key": results.run_key(c), "status": "completed",
                     "metrics": {"val_acc": val_acc(c), "test_acc": 0.5}})
+
+
+def skip_under_mutmut() -> None:
+    """A warning's stacklevel cannot be checked under mutmut: it calls every function through a
+    trampoline frame. Such a test runs in ``make test`` only."""
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        pytest.skip("under mutmut every call passes through a trampoline frame, so no stacklevel is right")
+
+
+@pytest.fixture
+def utc_plus_0530(monkeypatch):
+    """The process in a UTC+05:30 zone for the test, so a time stamped in local time is off by hours."""
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.delenv("TZ")
+    time.tzset()
+

@@ -10,13 +10,12 @@ import hashlib
 import json
 import os
 import re
-import time
 
 import pytest
 
 from regprune import results
 
-from conftest import smoke_config
+from conftest import skip_under_mutmut, smoke_config
 
 CFG = {"chapter": "ch", "profile": "smoke", "seed": 0, "b": [1, 2], "a": {"y": 1.5, "x": None}}
 
@@ -158,21 +157,15 @@ def test_frames_flatten_configs_counts_and_histories():
          "config.chapter", "config.profile", "config.seed"])
 
 
-def test_a_bad_record_in_a_url_store_is_moved_aside_with_the_time_in_its_name(tmp_path, monkeypatch):
+def test_a_bad_record_in_a_url_store_is_moved_aside_with_the_time_in_its_name(tmp_path, monkeypatch, utc_plus_0530):
     monkeypatch.setenv("REGPRUNE_CHECKPOINTS", str(tmp_path / "checkpoints"))
     root = f"memory://regprune-aside-{tmp_path.name}"
     store = results.ResultStore(root, repair=True)
     path = store.save(record())
     store._fs.pipe_file(store._location(path), b"{truncated")
     moved = rf"^bad record {re.escape(path)} moved aside to {re.escape(path)}\.bad-\d{{8}}T\d{{6}}Z$"
-    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+05:30: the name says Z, so it must be UTC
-    time.tzset()
-    try:
-        with pytest.warns(UserWarning, match=moved) as seen:
-            assert store.load(CFG) is None
-    finally:
-        monkeypatch.delenv("TZ")
-        time.tzset()
+    with pytest.warns(UserWarning, match=moved) as seen:  # in UTC+05:30: the name says Z, so it must be UTC
+        assert store.load(CFG) is None
     stamp = datetime.datetime.strptime(str(seen[0].message)[-16:], "%Y%m%dT%H%M%SZ")
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     assert abs((now - stamp).total_seconds()) < 120
@@ -191,8 +184,7 @@ def test_a_url_store_takes_a_second_record_into_an_existing_folder():
 def test_warnings_about_bad_records_point_at_the_callers_line(tmp_path):
     """A reader's traceback names the line of their own code that loaded the records (the warning's
     ``stacklevel``), not a line inside the store; for a local and a URL store."""
-    if os.environ.get("MUTANT_UNDER_TEST"):
-        pytest.skip("under mutmut every call passes through a trampoline frame, so no stacklevel is right")
+    skip_under_mutmut()
     store = results.ResultStore(tmp_path, repair=True)
     store.save(record()).write_text("{")
     run = smoke_config()  # stored() validates what it is given as a run config
@@ -270,21 +262,12 @@ def test_obtain_waits_for_the_lock_and_then_loads_what_the_other_process_stored(
     assert waited == [(store.lock_path(run), True)]
 
 
-def test_a_trained_record_says_its_seed_and_when_it_finished_in_utc(tmp_path, monkeypatch):
+def test_a_trained_record_says_its_seed_and_when_it_finished_in_utc(tmp_path, monkeypatch, utc_plus_0530):
     """A config without a seed runs seed 0 (the engine's default) and says so; ``finished_at`` is
     UTC whatever the machine's time zone."""
-    import datetime
-    import time
-
-    monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+05:30: local time would be off by hours
-    time.tzset()
     monkeypatch.setattr(results.experiment, "execute", fake_run)
     run = {k: v for k, v in smoke_config().items() if k != "seed"}
-    try:
-        rec, trained = results.obtain(run, results_dir=tmp_path)
-    finally:
-        monkeypatch.undo()
-        time.tzset()
+    rec, trained = results.obtain(run, results_dir=tmp_path)
     assert trained and rec["seed"] == 0 and rec["status"] == "completed"
     finished = datetime.datetime.strptime(rec["finished_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
     assert abs((datetime.datetime.now(datetime.timezone.utc) - finished).total_seconds()) < 120

@@ -5,13 +5,13 @@ import pytest
 import torch
 
 from regprune import data, experiment, models
-from regprune.callbacks import Hook
+from regprune.callbacks import FitState, Hook
 from regprune.losses import Loss
 from regprune.progress import Progress
 from regprune.registry import ConfigError
 from regprune.train import TrainConfig, evaluate, fit, parameter_groups
 
-from conftest import smoke_config
+from conftest import skip_under_mutmut, smoke_config
 
 
 def _strip_time(history):
@@ -278,6 +278,15 @@ def test_model_selection_keeps_the_right_epoch(select, history, best):
     assert max(rows, key=lambda r: _score(cfg, r))["epoch"] == best
 
 
+def _small_state(weight: float = 0.0, select: str = "val_acc"):
+    """A FitState around a 2-to-1 linear layer whose weights all equal ``weight`` (SGD, momentum 0.9)."""
+    model = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        model.weight.fill_(weight)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    return FitState(model, opt, TrainConfig(select=select), splits=None, device=torch.device("cpu"))
+
+
 @pytest.mark.parametrize("select, values, best", [
     ("val_acc", [0.5, 0.8, 0.8, 0.7], 2),    # a tie keeps the earlier epoch
     ("val_loss", [0.9, 0.4, 0.4, 0.6], 2),   # the lowest loss; a tie keeps the earlier epoch
@@ -285,12 +294,10 @@ def test_model_selection_keeps_the_right_epoch(select, history, best):
 ])
 def test_keep_if_best_copies_the_weights_of_the_first_best_epoch(select, values, best):
     """The oracle is the list itself: the first index of its best value, and the weights as they were then."""
-    from regprune.callbacks import FitState
     from regprune.train import _keep_if_best
 
-    model = torch.nn.Linear(2, 1, bias=False)
-    state = FitState(model, torch.optim.SGD(model.parameters(), lr=0.1), TrainConfig(select=select),
-                     splits=None, device=torch.device("cpu"))
+    state = _small_state(select=select)
+    model = state.model
     key = "val_loss" if select == "val_loss" else "val_acc"
     for epoch, v in enumerate(values, start=1):
         with torch.no_grad():
@@ -304,7 +311,6 @@ def test_keep_if_best_copies_the_weights_of_the_first_best_epoch(select, values,
 def test_restore_puts_every_part_of_a_checkpoint_back(tmp_path):
     """A checkpoint written by save_checkpoint and read by load_checkpoint restores model, optimizer,
     hook state, history, step, elapsed time and best weights, and resumes at the next epoch."""
-    from regprune.callbacks import FitState
     from regprune.train import _restore, load_checkpoint, save_checkpoint
 
     class Counter(Hook):
@@ -317,14 +323,7 @@ def test_restore_puts_every_part_of_a_checkpoint_back(tmp_path):
         def load_state_dict(self, d):
             self.n = d["n"]
 
-    def state_of(w):
-        model = torch.nn.Linear(2, 1, bias=False)
-        with torch.no_grad():
-            model.weight.fill_(w)
-        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-        return FitState(model, opt, TrainConfig(), splits=None, device=torch.device("cpu"))
-
-    saved = state_of(3.0)
+    saved = _small_state(3.0)
     saved.model.weight.grad = torch.ones_like(saved.model.weight)
     saved.optimizer.step()  # a momentum buffer to carry over
     saved.epoch, saved.step, saved.elapsed = 6, 70, 12.5
@@ -332,10 +331,10 @@ def test_restore_puts_every_part_of_a_checkpoint_back(tmp_path):
     saved.best_score, saved.best_epoch, saved.best_state = 0.75, 5, {"weight": torch.full((1, 2), 9.0)}
     save_checkpoint(tmp_path / "ck.pt", "fp", saved, [Counter(41)], torch.amp.GradScaler("cpu", init_scale=256.0))
     ckpt = load_checkpoint(tmp_path / "ck.pt", "fp", torch.device("cpu"))
-    fresh, hook, scaler = state_of(0.0), Counter(), torch.amp.GradScaler("cpu")  # fp16's loss scale
+    fresh, hook, scaler = _small_state(0.0), Counter(), torch.amp.GradScaler("cpu")  # fp16's loss scale
     assert _restore(fresh, ckpt, [hook], scaler) == 7
     assert scaler.get_scale() == 256.0
-    assert _restore(state_of(0.0), ckpt, [Counter()], None) == 7  # an fp32 run ignores a stored scale
+    assert _restore(_small_state(0.0), ckpt, [Counter()], None) == 7  # an fp32 run ignores a stored scale
     assert fresh.model.weight.tolist() == saved.model.weight.tolist() != [[3.0, 3.0]]
     buf = fresh.optimizer.state[fresh.model.weight]["momentum_buffer"]
     assert buf.tolist() == [[1.0, 1.0]]
@@ -436,10 +435,7 @@ def test_auto_precision_follows_the_documented_rule(device, bf16, expected, monk
 
 
 def test_the_warning_about_a_bad_checkpoint_points_at_the_line_calling_fit(tmp_path):
-    import os
-
-    if os.environ.get("MUTANT_UNDER_TEST"):
-        pytest.skip("under mutmut every call passes through a trampoline frame, so no stacklevel is right")
+    skip_under_mutmut()
     ckpt = tmp_path / "ckpt.pt"
     ckpt.write_bytes(b"not a checkpoint")
     splits = data.load("synthetic-mnist", val_split=64, n_train=128, n_test=64)
