@@ -1,5 +1,6 @@
 import inspect
 import math
+import time
 
 import pytest
 import torch
@@ -544,3 +545,147 @@ def test_a_bad_train_setting_is_named_with_what_is_allowed(setting, message):
         TrainConfig(**setting)
     assert str(err.value).startswith(message)
     assert str(err.value) == message or setting == {"optimizer": "rmsprop"}  # the optimizer list grows
+
+
+# fit's contract, one promise per test; each was found unguarded by a sampled mutation run (tests/MUTATION.md)
+
+def _tiny_splits():
+    return data.load("synthetic-mnist", val_split=64, n_train=256, n_test=64)
+
+
+def _fit(splits, cfg, **kw):
+    torch.manual_seed(0)
+    return fit(models.build("lenet300"), splits, cfg, **kw)
+
+
+class _ProgressSpy:
+    """Stands in for Progress and keeps what fit told it."""
+
+    made = []
+
+    def __init__(self, total, desc, mode="auto"):
+        self.total, self.desc, self.mode, self.steps, self.epochs, self.closed = total, desc, mode, 0, [], None
+        _ProgressSpy.made.append(self)
+
+    def update(self, n=1):
+        self.steps += n
+
+    def epoch_end(self, text):
+        self.epochs.append(text)
+
+    def close(self, text=""):
+        self.closed = text
+
+
+def test_fit_defaults_to_seed_0_and_automatic_progress(monkeypatch):
+    from regprune import train
+
+    monkeypatch.setattr(train, "Progress", _ProgressSpy)
+    _ProgressSpy.made = []
+    splits, cfg = _tiny_splits(), TrainConfig(epochs=2, batch_size=64)
+    default = _fit(splits, cfg)
+    explicit = _fit(splits, cfg, seed=0, progress="none")
+    assert _strip_time(default.history) == _strip_time(explicit.history)
+    assert [p.mode for p in _ProgressSpy.made] == ["auto", "none"]
+
+
+def test_progress_hears_every_step_each_epochs_numbers_and_the_outcome(monkeypatch):
+    """192 training samples in batches of 50: 4 steps an epoch (the last one short), 3 epochs."""
+    from regprune import train
+
+    monkeypatch.setattr(train, "Progress", _ProgressSpy)
+    _ProgressSpy.made = []
+    result = _fit(_tiny_splits(), TrainConfig(epochs=3, batch_size=50), progress="log", desc="ch/lenet/seed0")
+    (bar,) = _ProgressSpy.made
+    assert (bar.total, bar.desc, bar.mode, bar.steps) == (12, "ch/lenet/seed0", "log", 12)
+    assert bar.epochs == [f"epoch {r['epoch']}/3 train_loss={r['train_loss']:.4f} val_acc={r['val_acc']:.4f}"
+                          for r in result.history]
+    assert bar.closed == f"completed, test_acc={result.metrics['test_acc']:.4f}"
+
+
+@pytest.mark.parametrize("bf16, expected", [(True, "bf16"), (False, "fp32")])
+def test_auto_precision_is_resolved_before_training_and_recorded(bf16, expected, monkeypatch):
+    from regprune import train
+
+    monkeypatch.setattr(train.environment, "cpu_model", lambda: {"cpu_bf16": bf16})
+    result = _fit(_tiny_splits(), TrainConfig(epochs=1, batch_size=64, precision="auto"), progress="none")
+    assert result.metrics["precision"] == expected
+
+
+@pytest.mark.parametrize("compile_", [True, False])
+def test_torch_compile_is_used_only_when_asked(compile_, monkeypatch):
+    from regprune import train
+
+    compiled = []
+    monkeypatch.setattr(train.torch, "compile", lambda m: compiled.append(m) or m)
+    result = _fit(_tiny_splits(), TrainConfig(epochs=1, batch_size=64, compile=compile_), progress="none")
+    assert compiled == ([result.model] if compile_ else [])
+
+
+def test_each_epoch_shuffles_and_seeds_the_global_rng_from_the_documented_epoch_seed():
+    """The order of epoch e is torch.randperm from a generator seeded with epoch_seed(seed, e); the
+    global RNG (dropout) is seeded with epoch_seed(seed, e) + 1: the seeds the stored runs used."""
+    from regprune.train import epoch_seed
+
+    splits, seen = _tiny_splits(), []
+
+    def record(x, y, gen):
+        seen.append((x.clone(), torch.rand(1)))
+        return x, y
+
+    _fit(splits, TrainConfig(epochs=2, batch_size=64), seed=5, transforms=[record], progress="none")
+    assert len(seen) == 6  # 192 samples, 3 steps an epoch
+    for epoch in range(2):
+        order = torch.randperm(192, generator=torch.Generator().manual_seed(epoch_seed(5, epoch)))
+        assert not torch.equal(order, torch.arange(192))
+        dropout_rng = torch.Generator().manual_seed(epoch_seed(5, epoch) + 1)
+        for step in range(3):
+            x, drawn = seen[3 * epoch + step]
+            assert torch.equal(x, splits.train.x[order[64 * step:64 * (step + 1)]])
+            if step == 0:
+                assert torch.equal(drawn, torch.rand(1, generator=dropout_rng))
+
+
+def test_an_epochs_train_columns_by_hand_when_the_weights_do_not_move():
+    """At lr 1e-30 no weight changes (each update is below float32's resolution), so the epoch's
+    train accuracy and loss are the untrained model's on the training split, computed here by hand;
+    the epoch's time lies within the wall time of the whole call."""
+    splits = _tiny_splits()
+    torch.manual_seed(0)
+    model = models.build("lenet300")
+    with torch.no_grad():
+        out = model(splits.train.x)
+    acc = float((out.argmax(1) == splits.train.y).float().mean())
+    ce = float(torch.nn.functional.cross_entropy(out, splits.train.y))
+    t0 = time.perf_counter()
+    result = _fit(splits, TrainConfig(epochs=1, batch_size=64, lr=1e-30, weight_decay=0.0), progress="none")
+    wall = time.perf_counter() - t0
+    (row,) = result.history
+    assert set(row) == {"epoch", "lr", "train_loss", "train_acc", "val_loss", "val_acc", "time"}
+    assert row["train_acc"] == acc
+    assert row["train_loss"] == pytest.approx(ce, rel=1e-5)
+    assert 0 < row["time"] <= wall
+
+
+def test_every_evaluation_uses_the_runs_batch_size_and_precision(monkeypatch):
+    """Per-epoch test columns and the final test of the same (last) weights agree exactly, and every
+    evaluate call fit makes gets the run's eval_batch_size and resolved precision."""
+    from regprune import train
+
+    calls = []
+
+    def spy(model, ds, loss=None, *, batch_size=1000, cfg=None):
+        calls.append((batch_size, cfg.precision if cfg else None))
+        return evaluate(model, ds, loss, batch_size=batch_size, cfg=cfg)
+
+    monkeypatch.setattr(train, "evaluate", spy)
+    cfg = TrainConfig(epochs=2, batch_size=64, eval_batch_size=7, precision="bf16", monitor_test=True, select="last")
+    result = _fit(_tiny_splits(), cfg, progress="none")
+    assert calls == [(7, "bf16")] * 5  # val and test each epoch, then the final test
+    last = result.history[-1]
+    assert (last["test_loss"], last["test_acc"]) == (result.metrics["test_loss"], result.metrics["test_acc"])
+
+
+def test_stopping_after_the_last_epoch_is_a_completed_run():
+    result = _fit(_tiny_splits(), TrainConfig(epochs=2, batch_size=64), stop_after_epoch=2, progress="none")
+    assert result.status == "completed" and "test_acc" in result.metrics
