@@ -586,7 +586,7 @@ def test_fit_defaults_to_seed_0_and_automatic_progress(monkeypatch):
     default = _fit(splits, cfg)
     explicit = _fit(splits, cfg, seed=0, progress="none")
     assert _strip_time(default.history) == _strip_time(explicit.history)
-    assert [p.mode for p in _ProgressSpy.made] == ["auto", "none"]
+    assert [(p.mode, p.desc) for p in _ProgressSpy.made] == [("auto", "train"), ("none", "train")]
 
 
 def test_progress_hears_every_step_each_epochs_numbers_and_the_outcome(monkeypatch):
@@ -689,3 +689,23 @@ def test_every_evaluation_uses_the_runs_batch_size_and_precision(monkeypatch):
 def test_stopping_after_the_last_epoch_is_a_completed_run():
     result = _fit(_tiny_splits(), TrainConfig(epochs=2, batch_size=64), stop_after_epoch=2, progress="none")
     assert result.status == "completed" and "test_acc" in result.metrics
+
+
+def test_progress_says_where_a_run_stopped_or_diverged(monkeypatch):
+    """Stopped after epoch 1 of 2; diverged in epoch 2 (the penalty turns NaN at the 4th of 3-step epochs)."""
+    from regprune import train
+
+    monkeypatch.setattr(train, "Progress", _ProgressSpy)
+    _ProgressSpy.made = []
+    _fit(_tiny_splits(), TrainConfig(epochs=2, batch_size=64), stop_after_epoch=1, progress="none")
+    assert _ProgressSpy.made[-1].closed == "stopped after epoch 1"
+    steps = []
+
+    def nan_from_step_4(model):
+        steps.append(1)
+        return next(model.parameters()).sum() * (float("nan") if len(steps) > 3 else 0.0)
+
+    result = _fit(_tiny_splits(), TrainConfig(epochs=3, batch_size=64), penalties=[nan_from_step_4], progress="none")
+    assert result.status == "diverged" and len(result.history) == 2
+    bar = _ProgressSpy.made[-1]
+    assert bar.epochs[-1] == "diverged at epoch 2" and bar.closed == "diverged"
