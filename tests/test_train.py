@@ -497,7 +497,8 @@ def test_fit_hands_its_settings_to_every_part(tmp_path):
     hooks get the live state each epoch; drop_last drops the short batch (384 samples, batch 100:
     3 steps, not 4); the plateau schedule reads the run's own history (torch's ReduceLROnPlateau
     on the logged validation losses as the oracle); fp16 keeps a loss scaler in its checkpoint;
-    validation uses the run's loss (by hand on the returned, last-epoch model); the train time adds up."""
+    validation and the final test use the run's loss (by hand on the returned, last-epoch model); the train
+    time adds up."""
     from regprune.train import load_checkpoint
 
     splits = data.load("synthetic-mnist", val_split=128, n_train=512, n_test=64)
@@ -519,8 +520,11 @@ def test_fit_hands_its_settings_to_every_part(tmp_path):
     model = result.model.eval()
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.float16):
         by_hand = 3.0 * torch.nn.functional.cross_entropy(model(splits.val.x).float(), splits.val.y)
+        by_hand_test = 3.0 * torch.nn.functional.cross_entropy(model(splits.test.x).float(), splits.test.y)
     assert result.history[-1]["val_loss"] == pytest.approx(float(by_hand), rel=1e-5)
-    assert 0 < result.metrics["train_time_s"] <= sum(r["time"] for r in result.history)
+    assert result.metrics["test_loss"] == pytest.approx(float(by_hand_test), rel=1e-5)
+    # the train time is the epochs' own times added up: more than the last epoch's, less than all
+    assert result.history[-1]["time"] < result.metrics["train_time_s"] <= sum(r["time"] for r in result.history)
 
 
 @pytest.mark.parametrize("setting, message", [
