@@ -713,3 +713,23 @@ def test_progress_says_where_a_run_stopped_or_diverged(monkeypatch):
     assert result.status == "diverged" and len(result.history) == 2
     bar = _ProgressSpy.made[-1]
     assert bar.epochs[-1] == "diverged at epoch 2" and bar.closed == "diverged"
+
+
+def test_the_training_device_reaches_the_data_and_the_checkpoint(tmp_path, monkeypatch):
+    """On a CPU-only machine a forgotten ``device`` changes no number, so this checks the hand-over
+    itself: the data and a resumed checkpoint get fit's device (on a GPU, forgetting either puts
+    tensors on the wrong device). The shuffle generator's device cannot be checked so on a CPU:
+    tests/MUTATION.md."""
+    from regprune import train
+    from regprune.data.arrays import Splits
+
+    seen = {"splits": [], "checkpoint": []}
+    to, load = Splits.to, train.load_checkpoint
+    monkeypatch.setattr(Splits, "to", lambda self, device: seen["splits"].append(device) or to(self, device))
+    monkeypatch.setattr(train, "load_checkpoint",
+                        lambda path, fp, device: seen["checkpoint"].append(device) or load(path, fp, device))
+    splits, ckpt, cfg = _tiny_splits(), tmp_path / "ckpt.pt", TrainConfig(epochs=2, batch_size=64)
+    _fit(splits, cfg, checkpoint=ckpt, fingerprint="k", stop_after_epoch=1, progress="none")
+    _fit(splits, cfg, checkpoint=ckpt, fingerprint="k", progress="none")
+    cpu = torch.device("cpu")
+    assert seen == {"splits": [cpu, cpu], "checkpoint": [cpu]}
