@@ -82,3 +82,27 @@ def test_bench_summary_reads_each_figure_against_its_target(tmp_path):
     assert by_item["switcher update / plain update, neuron/snn"]["met"] is True
     assert by_item["post-training analysis, LeNet-5 (comparison grid)"]["met"] is None
     assert "| compander overhead, lenet300 | +30.0% | <= 25% | no |" in summary.table(summary.rows(tmp_path))
+
+
+def test_bench_summary_judges_the_overhead_by_its_median_interval(tmp_path):
+    """11 repeats: the 95% interval of the median is the 2nd and 10th smallest ratio (binomial by
+    hand: P(X <= 1) = 12/2048 = 0.006 <= 0.025 < P(X <= 2) = 67/2048 = 0.033)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import summary
+
+    straddles = [0.91, 1.006, 1.026, 1.043, 1.046, 1.054, 1.062, 1.065, 1.066, 1.083, 1.174]
+    above = [1.255, 1.275, 1.286, 1.354, 1.392, 1.458, 1.481, 1.514, 1.53, 1.54, 1.646]
+    below = [0.9, 0.95, 1.0, 1.01, 1.02, 1.05, 1.1, 1.15, 1.18, 1.19, 1.4]
+    assert summary.median_interval(straddles) == (1.006, 1.083)
+    assert summary.median_interval([1.0] * 5) is None  # P(X = 0) = 1/32 > 0.025: no interval
+    (tmp_path / "reparam_overhead.json").write_text(json.dumps({"created": "2026-12-04T00:00:00", "rows": [
+        {"model": "resnet20", "variant": "compander", "overhead_pct": 5.4, "time_ratios": straddles},
+        {"model": "lenet300", "variant": "compander", "overhead_pct": 45.8, "time_ratios": above},
+        {"model": "lenet5", "variant": "compander", "overhead_pct": 5.0, "time_ratios": below}]}))
+    by_item = {r["item"]: r for r in summary.rows(tmp_path)}
+    assert by_item["compander overhead, resnet20"]["met"] == "not resolved"  # [+0.6%, +8.3%] around 3%
+    assert by_item["compander overhead, resnet20"]["measured"] == "+5.4% [+0.6%, +8.3%]"
+    assert by_item["compander overhead, lenet300"]["met"] is False  # [+27.5%, +54.0%] above 25%
+    assert by_item["compander overhead, lenet5"]["met"] is True  # [-5.0%, +19.0%] at or below 20%
+    assert "| compander overhead, resnet20 | +5.4% [+0.6%, +8.3%] | <= 3% | not resolved |" in summary.table(
+        summary.rows(tmp_path))
