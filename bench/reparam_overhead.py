@@ -35,7 +35,12 @@ about 2 minutes in all on a 2-core CPU whose fp32 matmul runs at about 230 GFLOP
 3.5 minutes on one at 70 GFLOP/s (both seen on this repo's machines). ``--quick`` (lenet300, 3 steps, 2
 repeats) takes a few seconds.
 
-Output: a table on stdout and ``bench/results/reparam_overhead.json`` (written atomically);
+``--compile``: every variant's model, plain included, goes through ``torch.compile`` as
+``TrainConfig(compile=True)`` has the engine do (the penalty stays eager); the first warm-up
+step compiles (about 15 s a variant on LeNet-300-100), so compiled runs need a C++ compiler.
+
+Output: a table on stdout and ``bench/results/reparam_overhead.json`` (``--compile``:
+``reparam_overhead_compiled.json``), written atomically;
 ``make bench-reparam`` runs it with the defaults.
 """
 
@@ -68,6 +73,7 @@ DEFAULT_REPEATS = 7
 DEFAULT_WARMUP = 5
 DATA_BATCHES = 4  # distinct random batches cycled through, as a loader would hand out
 OUT = Path(__file__).resolve().parent / "results" / "reparam_overhead.json"
+OUT_COMPILED = OUT.with_name("reparam_overhead_compiled.json")
 
 # variant name -> reparam spec (None: plain; "mask" is handled apart, it is not a reparam)
 VARIANTS: dict[str, Any] = {
@@ -117,6 +123,7 @@ class Trainer:
 
     def __init__(self, model: nn.Module, cfg: TrainConfig, channels_last: bool):
         self.model, self.cl = model, channels_last
+        self.step_model = torch.compile(model) if cfg.compile else model  # as fit does: the model only
         if channels_last:
             model.to(memory_format=torch.channels_last)
         self.optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
@@ -128,12 +135,13 @@ class Trainer:
 
     def steps(self, batches: list[tuple[torch.Tensor, torch.Tensor]], n: int, start: int) -> None:
         model, optimizer, loss = self.model, self.optimizer, self.loss
+        step_model = self.step_model
         for i in range(start, start + n):
             x, y = batches[i % len(batches)]
             if self.cl:
                 x = x.contiguous(memory_format=torch.channels_last)
             with self.step_cache():
-                out = model(x)
+                out = step_model(x)
                 batch_loss = loss(out, y)
                 total = batch_loss
                 for p in self.penalties:
@@ -253,10 +261,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help="untimed steps per variant first")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's default)")
     p.add_argument("--quick", action="store_true", help="lenet300 only, 3 steps, 2 repeats: a smoke run")
-    p.add_argument("--out", type=Path, default=OUT, help="JSON results file")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile every variant's model, plain included, as TrainConfig(compile=True) "
+                        f"does (default --out: {OUT_COMPILED.name})")
+    p.add_argument("--out", type=Path, default=None, help=f"JSON results file (default: {OUT.name})")
     args = p.parse_args(argv)
     if args.quick:
         args.models, args.steps, args.repeats = "lenet300", 3, 2
+    args.out = args.out or (OUT_COMPILED if args.compile else OUT)
     for name in ("steps", "repeats", "warmup"):
         value = getattr(args, name)
         if value is not None and value < (0 if name == "warmup" else 1):
@@ -277,7 +289,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    cfg = TrainConfig(optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=5e-4, batch_size=BATCH)
+    cfg = TrainConfig(optimizer="sgd", lr=0.01, momentum=0.9, weight_decay=5e-4, batch_size=BATCH,
+                      compile=args.compile)
     variants = {v: VARIANTS[v] for v in args.variants}
     steps = {m: args.steps or DEFAULT_STEPS.get(m, 10) for m in args.models}
 
@@ -316,6 +329,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "loss": "cross_entropy",
             "channels_last": "auto (conv nets)",
             "precision": cfg.precision,
+            "compile": cfg.compile,
             "reference": "plain",
             "elapsed_s": elapsed,
         },
