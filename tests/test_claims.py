@@ -69,9 +69,13 @@ def test_nothing_stored_is_not_a_verdict(tmp_path):
     assert set(v.values()) == {UNMEASURED}
 
 
-def test_one_seed_resolves_nothing(tmp_path):
-    v = verdicts(_store(tmp_path, seeds=(0,)))
-    assert v["cutout_raises_accuracy"] == rule.NOT_RESOLVED
+def test_one_seed_of_three_is_interim_not_a_verdict(tmp_path):
+    """The cpu grid fixes 3 seeds: with only seed 0 stored the claim is not yet measured, its one-seed
+    numbers shown as interim (one seed would resolve nothing anyway: no interval)."""
+    results_dir = _store(tmp_path, seeds=(0,))
+    assert verdicts(results_dir)["cutout_raises_accuracy"] == UNMEASURED
+    _, [(_, e)] = claims.evaluate(claims.by_id()["cutout_raises_accuracy"], "cpu", results_dir)
+    assert e.n == 1 and e.reason.startswith("interim, 1 of 3 seeds stored (judged when all are): one seed")
 
 
 def test_the_scorecard_reads_claims_as_code(tmp_path):

@@ -127,3 +127,23 @@ def test_rows_and_caveats_read_the_records_and_keep_the_papers_numbers():
     assert (row["paper"], row["tolerance"]) == (-11.0, 1.0)
     assert row["reason"].endswith("outside the paper's -11 ± 1; stated first")
     assert c.rows([]).iloc[0]["verdict"] == UNMEASURED
+
+
+def test_a_part_on_fewer_seeds_than_the_grid_fixes_is_interim_until_the_grid_is_complete():
+    """FRAME pairs 3 seeds (b - a = 10, 11, 12). With 5 seeds fixed and runs missing, the part is
+    *not yet measured*, its numbers kept and the reason saying why; at 3 fixed seeds (or with the
+    grid complete, seeds None) it is judged as usual. A part counted exactly (n = 0) or per
+    benchmark round is not per seed and is never interim."""
+    up = Part("up", paired("m", "a", "b", "x"), "direction", side="higher")
+    verdict, [(_, e)] = claim(up).evaluate([], seeds=5)
+    assert verdict == UNMEASURED and e.verdict == UNMEASURED and e.n == 3 and e.mean == pytest.approx(11.0)
+    assert e.reason.startswith("interim, 3 of 5 seeds stored (judged when all are): ")
+    assert claim(up).evaluate([], seeds=3)[0] == rule.REPRODUCED
+    assert claim(up).evaluate([], seeds=None)[0] == rule.REPRODUCED
+    rounds = Part("rounds", paired("m", "a", "b", "x"), "direction", side="higher", per="round")
+    assert claim(rounds).evaluate([], seeds=5)[0] == rule.REPRODUCED
+    exact = Part("exact", lambda frame: rule.counted(40.55), "value", paper=40.55, tolerance=0.005)
+    assert claim(exact).evaluate([], seeds=5)[0] == rule.REPRODUCED
+    # a claim keeps its complete parts' verdict; the interim part's row says it is not yet measured
+    rows = claim(exact, up).rows([], seeds=5)
+    assert list(rows["verdict"]) == [rule.REPRODUCED, UNMEASURED] and set(rows["claim verdict"]) == {rule.REPRODUCED}

@@ -40,13 +40,18 @@ def by_id() -> dict[str, Any]:
 def records(claim: Any, profile: str, results_dir: str | Path | None = None) -> list[dict[str, Any]]:
     """The stored runs of the claim's grid in ``profile`` (loads only, never trains); a claim judged
     on a stored benchmark (one with a ``load``) reads it from ``results_dir`` instead."""
+    return _stored(claim, profile, results_dir)[0]
+
+
+def _stored(claim: Any, profile: str, results_dir: str | Path | None) -> tuple[list[dict[str, Any]], int | None]:
+    """(the stored runs, the seed count the grid fixes if some of its runs are still missing, else None)."""
     from .. import chapters, results
 
     if hasattr(claim, "load"):
-        return claim.load(results_dir)
-
-    found, _ = results.stored(chapters.configs(claim.grid, profile, results_dir=results_dir), results_dir)
-    return found
+        return claim.load(results_dir), None
+    configs = chapters.configs(claim.grid, profile, results_dir=results_dir)
+    found, missing = results.stored(configs, results_dir)
+    return found, (len({int(c.get("seed", 0)) for c in configs}) if missing else None)
 
 
 def table(grid: str, profile: str, results_dir: str | Path | None = None):
@@ -57,10 +62,11 @@ def table(grid: str, profile: str, results_dir: str | Path | None = None):
     mine = [c for c in by_id().values() if c.grid == grid]
     if not mine:
         return pd.DataFrame()
-    found = records(mine[0], profile, results_dir)
-    return pd.concat([c.rows(found) for c in mine], ignore_index=True)
+    found, seeds = _stored(mine[0], profile, results_dir)
+    return pd.concat([c.rows(found, seeds) for c in mine], ignore_index=True)
 
 
 def evaluate(claim: Any, profile: str, results_dir: str | Path | None = None):
-    """(verdict, [(part, evidence)]) of ``claim`` on the stored runs of its grid in ``profile``."""
-    return claim.evaluate(records(claim, profile, results_dir))
+    """(verdict, [(part, evidence)]) of ``claim`` on the stored runs of its grid in ``profile``
+    (interim while the grid misses runs: :func:`regprune.claims.base.interim`)."""
+    return claim.evaluate(*_stored(claim, profile, results_dir))

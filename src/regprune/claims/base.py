@@ -91,6 +91,18 @@ class OutOfReach(Part):
         return e if e is not None else rule.out_of_reach(self.blocked, self.why, self.paper, self.tolerance)
 
 
+def interim(part: Part, e: rule.Evidence | None, seeds: int | None) -> rule.Evidence | None:
+    """The seed count is fixed before the runs: while a grid is being filled, a part measured over
+    fewer seeds than the grid fixes is *not yet measured*, its interim numbers shown with the reason,
+    so that no verdict is read off a grid stopped early. Parts counted exactly (n = 0) and parts per
+    benchmark round are not per seed and pass unchanged, as does everything once the grid is complete
+    (``seeds`` None)."""
+    if seeds is None or e is None or part.per != "seed" or not 0 < e.n < seeds or e.verdict in rule.OUT_OF_REACH:
+        return e
+    return rule.Evidence(UNMEASURED, e.n, e.mean, e.low, e.high, e.paper, e.tolerance,
+                         f"interim, {e.n} of {seeds} seeds stored (judged when all are): {e.reason}")
+
+
 def _no_runs(frame: pd.DataFrame) -> Interval | None:
     """The measure of a part whose data cannot be had: no run of ours can hold it."""
     return None
@@ -118,11 +130,14 @@ class Claim:
     # finding shown beside the verdict, never used to decide it
     disagrees: str | None = None
 
-    def evaluate(self, records: list[dict[str, Any]]) -> tuple[str, list[tuple[str, rule.Evidence | None]]]:
-        """(verdict, [(part name, evidence or None)]) from the grid's stored records."""
+    def evaluate(self, records: list[dict[str, Any]], seeds: int | None = None
+                 ) -> tuple[str, list[tuple[str, rule.Evidence | None]]]:
+        """(verdict, [(part name, evidence or None)]) from the grid's stored records. ``seeds``: the
+        seed count the grid fixes, given while some of its runs are still missing; a part judged on
+        fewer seeds is then *interim* (:func:`interim`) and no verdict rests on it."""
         frame = self.frame(records)
-        evidence = [(p.name, p.judge(frame)) for p in self.parts]
-        measured = {name: e.verdict for name, e in evidence if e is not None}
+        evidence = [(p.name, interim(p, p.judge(frame), seeds)) for p in self.parts]
+        measured = {name: e.verdict for name, e in evidence if e is not None and e.verdict != UNMEASURED}
         if not measured:
             return UNMEASURED, evidence
         if len(measured) < len(evidence) and set(measured.values()) <= set(rule.OUT_OF_REACH):
@@ -131,9 +146,9 @@ class Claim:
             return next(iter(measured.values())), evidence
         return rule.combine(measured), evidence
 
-    def rows(self, records: list[dict[str, Any]]) -> pd.DataFrame:
+    def rows(self, records: list[dict[str, Any]], seeds: int | None = None) -> pd.DataFrame:
         """One row per part (the claim's verdict on each), for a chapter's claim table."""
-        verdict, evidence = self.evaluate(records)
+        verdict, evidence = self.evaluate(records, seeds)
         out = []
         for part, (name, e) in zip(self.parts, evidence):
             base = {"claim": self.id, "part": name, "claim verdict": verdict,
