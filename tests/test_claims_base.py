@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from regprune.claims import rule
-from regprune.claims.base import UNMEASURED, Claim, Part, paired, per_seed, single
+from regprune.claims.base import (UNMEASURED, Claim, OutOfReach, Part, PartWithLeftOut, data_unavailable, paired,
+                                  per_seed, single)
 
 FRAME = pd.DataFrame({
     "seed": [0, 1, 2, 0, 1, 2, 5],
@@ -25,6 +26,10 @@ def claim(*parts, frame=FRAME):
 
 def never(frame):
     raise AssertionError("measured an empty frame")
+
+
+def never_measured(frame):
+    return None
 
 
 def test_per_seed_picks_the_rows_of_one_value():
@@ -147,3 +152,60 @@ def test_a_part_on_fewer_seeds_than_the_grid_fixes_is_interim_until_the_grid_is_
     # a claim keeps its complete parts' verdict; the interim part's row says it is not yet measured
     rows = claim(exact, up).rows([], seeds=5)
     assert list(rows["verdict"]) == [rule.REPRODUCED, UNMEASURED] and set(rows["claim verdict"]) == {rule.REPRODUCED}
+
+
+def test_interim_keeps_every_number_of_the_part():
+    up = Part("up", paired("m", "a", "b", "x"), "value", paper=10.0, tolerance=0.5)
+    final = up.judge(FRAME)
+    _, [(_, e)] = claim(up).evaluate([], seeds=4)
+    assert (e.n, e.mean, e.low, e.high, e.paper, e.tolerance) == (
+        final.n, final.mean, final.low, final.high, 10.0, 0.5)
+    assert e.reason == f"interim, 3 of 4 seeds stored (judged when all are): {final.reason}"
+
+
+def test_a_part_over_benchmark_rounds_says_rounds():
+    e = Part("r", paired("m", "a", "b", "x"), "direction", side="higher", per="round").judge(FRAME)
+    # 10, 11, 12: mean 11, sd 1, 11 -+ 4.302653 / sqrt(3) = [8.51586, 13.48414]
+    assert e.reason == "95% interval [8.516, 13.48] over 3 rounds: higher than the baseline"
+
+
+LEFT_OUT = pd.DataFrame({
+    "seed": [0, 1, 2, 0, 1, 2, 0, 1],
+    "method": ["a", "a", "a", "b", "b", "b", "c", "c"],
+    "data": ["mnist"] * 8,
+    "x": [2.0, 4.0, 8.0, 12.0, 15.0, 20.0, 1.0, 1.0],
+    "trivial": [False, False, False, False, False, True, True, True],
+})
+
+
+def test_runs_left_out_are_counted_in_the_reason_and_nothing_else_changes():
+    """Three runs are flagged (b's seed 2, both of c): the reason names them per method, by label;
+    every number of the evidence is the plain part's."""
+    kw = dict(shape="value", paper=10.0, tolerance=3.0)
+    plain = Part("p", paired("method", "a", "b", "x"), **kw).judge(LEFT_OUT)
+    part = PartWithLeftOut("p", paired("method", "a", "b", "x"), **kw, scope="data", value="mnist", flag="trivial",
+                           why="at the majority class", labels=(("b", "B-net"),))
+    e = part.judge(LEFT_OUT)
+    assert (e.verdict, e.n, e.mean, e.low, e.high, e.paper, e.tolerance) == (
+        plain.verdict, plain.n, plain.mean, plain.low, plain.high, 10.0, 3.0)
+    assert e.reason == f"{plain.reason}; left out, 3 of 8 runs at the majority class (B-net 1, c 2)"
+    # without the flag column (the scope column present) there is nothing to count
+    assert part.judge(LEFT_OUT.drop(columns="trivial")) == plain
+
+
+def test_an_out_of_reach_part_keeps_the_papers_number_and_tolerance():
+    awaits = OutOfReach("g", never_measured, "value", paper=91.6, tolerance=0.5, why="needs ResNet-110")
+    e = awaits.judge(FRAME)
+    assert (e.verdict, e.n, e.paper, e.tolerance, e.reason) == (rule.AWAITS_GPU, 0, 91.6, 0.5, "needs ResNet-110")
+    gone = data_unavailable("cifar100", "CIFAR-100 cannot be had", paper=70.2).judge(FRAME)
+    assert (gone.verdict, gone.paper, gone.reason) == (rule.DATA_UNAVAILABLE, 70.2, "CIFAR-100 cannot be had")
+
+
+def test_a_claim_whose_measured_parts_are_all_out_of_reach_waits_for_the_rest():
+    """Both kinds out of reach, and a part this machine can measure but has no run for yet: not yet
+    measured, not 'awaits GPU' (the measurable part is still to come)."""
+    awaits = OutOfReach("g", never_measured, "direction", side="higher", why="GPU")
+    gone = data_unavailable("d", "no data")
+    later = Part("later", single("m", "zzz", "x"), "direction", side="higher")
+    assert claim(awaits, gone, later).evaluate([])[0] == UNMEASURED
+    assert claim(awaits, gone).evaluate([])[0] == rule.AWAITS_GPU

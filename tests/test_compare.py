@@ -45,3 +45,27 @@ def test_pairs_by_seed_and_keeps_a_missing_side_as_a_row():
 def test_one_seed_resolves_nothing():
     out = compare(frame({"m": ([1.0], [0.0])}), by="method", a="a", b="b", metric="err", side="lower")
     assert out["verdict"].tolist() == ["not resolved"] and out["n"].tolist() == [1]
+
+
+def test_every_row_in_full_in_the_groups_order_a_missing_side_in_the_middle():
+    """Rows written out by hand, in the order the groups first appear (not sorted): a group with
+    no run of b, one with no run of a, one where a and b share no seed, and a group after them
+    (a missing side must not end the loop)."""
+    rows = [{"model": "z", "method": "a", "seed": 0, "err": 1.0}, {"model": "z", "method": "b", "seed": 0, "err": 3.0},
+            {"model": "z", "method": "a", "seed": 1, "err": 2.0}, {"model": "z", "method": "b", "seed": 1, "err": 4.0},
+            {"model": "no_b", "method": "a", "seed": 0, "err": 1.0},
+            {"model": "no_a", "method": "b", "seed": 0, "err": 1.0},
+            {"model": "apart", "method": "a", "seed": 0, "err": 1.0}, {"model": "apart", "method": "b", "seed": 1, "err": 1.0},
+            {"model": "last", "method": "a", "seed": 0, "err": 0.0}, {"model": "last", "method": "b", "seed": 0, "err": 5.0}]
+    out = compare(pd.DataFrame(rows), by="method", a="a", b="b", metric="err", side="higher", within=["model"])
+    nan = float("nan")
+    expected = pd.DataFrame([
+        {"model": "z", "metric": "err", "a": "a", "b": "b", "verdict": "holds", "n": 2, "difference": 2.0,
+         "low": 2.0, "high": 2.0, "reason": "95% interval [2, 2] over 2 seeds: higher than the baseline"},
+        *({"model": m, "metric": "err", "a": "a", "b": "b", "verdict": "not resolved", "n": 0, "difference": nan,
+           "low": nan, "high": nan, "reason": f"nothing to pair: no run of {why}"}
+          for m, why in (("no_b", "b"), ("no_a", "a"), ("apart", "a shared seed"))),
+        {"model": "last", "metric": "err", "a": "a", "b": "b", "verdict": "not resolved", "n": 1, "difference": 5.0,
+         "low": -math.inf, "high": math.inf, "reason": "one seed: no interval (5)"},
+    ])
+    pd.testing.assert_frame_equal(out, expected, check_dtype=False)
