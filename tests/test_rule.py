@@ -202,3 +202,13 @@ def test_counted_direction_and_bound():
 def test_no_seed_and_a_spread_is_not_a_count():
     """n = 0 marks a count only when the interval is the point: anything else resolves nothing."""
     assert R.judge((0, 40.55, 40.5, 40.6), shape="value", paper=40.55, tolerance=0.5).verdict == R.NOT_RESOLVED
+
+
+def test_out_of_reach_has_no_interval_and_needs_a_reason():
+    e = R.out_of_reach(R.AWAITS_GPU, "needs ResNet-110", paper=92.6, tolerance=0.5)
+    assert (e.verdict, e.n, e.paper, e.tolerance, e.reason) == (R.AWAITS_GPU, 0, 92.6, 0.5, "needs ResNet-110")
+    assert all(math.isnan(v) for v in (e.mean, e.low, e.high))
+    with pytest.raises(ValueError) as err:
+        R.out_of_reach(R.DATA_UNAVAILABLE, "")
+    assert str(err.value) == ("out_of_reach: a reason is required (which runs or data, and why they cannot be had "
+                              "here)")
