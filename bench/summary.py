@@ -4,8 +4,8 @@ Reads `bench/results/*.json` (written by the benchmark scripts, each a same-run 
 timing of stored runs) and prints, per item, what was measured, the target, whether it is met,
 and when and on which commit it was measured. The compander overhead is a median over repeats;
 its distribution-free 95% interval decides: met when it lies at or below the target, not met when
-above, *not resolved* when it straddles it (the book's rule for a difference at noise level). `make bench` ends with it; `make bench-summary`
-prints it alone. Measures nothing itself.
+above, *not resolved* when it straddles it (the book's rule for a difference at noise level).
+`make bench` ends with it; `make bench-summary` prints it alone. Measures nothing itself.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import json
 import math
 import sys
 from pathlib import Path
+
+from regprune.claims.rule import NOT_RESOLVED
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -37,7 +39,7 @@ def median_interval(values: list[float], confidence: float = 0.95) -> tuple[floa
 
 def _versus(lo: float, hi: float, target: float) -> bool | str:
     """Met when the whole interval is at or below the target, not met when above it, else not resolved."""
-    return True if hi <= target else False if lo > target else "not resolved"
+    return True if hi <= target else False if lo > target else NOT_RESOLVED
 
 
 def _overhead(row: dict, target: float) -> tuple[str, bool | str]:
