@@ -57,6 +57,31 @@ def _when(result: dict) -> str:
     return " ".join(p for p in (result.get("created", "")[:10], commit, "(dirty)" if env.get("git_dirty") else "") if p)
 
 
+def _switcher(result: dict) -> list[dict]:
+    """A run's cost per update (the alternation's mean of its two phases) against the target, judged
+    by the interval of its per-round ratios where stored, with each phase and the arithmetic floor
+    beside it. Files from before 2026-12-04 hold one row per phase and are judged row by row."""
+    by_variant = {r["variant"]: r for r in result["rows"]}
+    judged = result.get("target_variants") or [v for v in by_variant if v != "plain"]
+    target, out = result["target_ratio"], []
+    for variant in judged:
+        row = by_variant[variant]
+        ratios = row.get("time_ratios", [])
+        ci = median_interval(ratios) if len(ratios) > 1 else None
+        measured, met = f"{row['ratio_to_plain']:.1f}x", row["ratio_to_plain"] <= target
+        if ci is not None:
+            measured, met = f"{measured} [{ci[0]:.1f}x, {ci[1]:.1f}x]", _versus(*ci, target)
+        mode = variant.split("/")[0]
+        phases = [f"{p} phase {by_variant[f'{mode}/{p}']['ratio_to_plain']:.1f}x" for p in ("snn", "tnn")
+                  if variant.endswith("/alternation") and f"{mode}/{p}" in by_variant]
+        floor = [f"floor {row['floor_ratio']:.1f}x by arithmetic"] if "floor_ratio" in row else []
+        extra = "; ".join(phases + floor)
+        out.append({"item": f"switcher update / plain update, {variant}",
+                    "measured": f"{measured} ({extra})" if extra else measured,
+                    "target": f"<= {target:g}x", "met": met, "when": _when(result)})
+    return out
+
+
 def rows(root: Path = RESULTS) -> list[dict]:
     """One row per item of issue 31 with its latest stored figure (``met`` None: not measured)."""
     def load(name: str) -> dict | None:
@@ -78,15 +103,8 @@ def rows(root: Path = RESULTS) -> list[dict]:
                 "met": None if analysis is None else analysis["total_s"] <= analysis["target_s"],
                 "when": _when(analysis) if analysis else "not measured"})
     switcher = load("switcher.json")
-    if switcher:
-        for r in switcher["rows"]:
-            if r["variant"] != "plain":
-                out.append({"item": f"switcher update / plain update, {r['variant']}", "measured": f"{r['ratio_to_plain']:.1f}x",
-                            "target": f"<= {switcher['target_ratio']:g}x", "met": r["ratio_to_plain"] <= switcher["target_ratio"],
-                            "when": _when(switcher)})
-    else:
-        out.append({"item": "switcher update / plain update", "measured": None, "target": "<= 3x", "met": None,
-                    "when": "not measured"})
+    out += _switcher(switcher) if switcher else [{"item": "switcher update / plain update", "measured": None,
+                                                  "target": "<= 3x", "met": None, "when": "not measured"}]
     regen = load("regeneration.json")
     if regen:
         today = regen.get("today_hours", regen["stored_hours"])  # older files: as stored

@@ -1,11 +1,18 @@
 """Where the switcher's time goes: one parameter update of LeNet-300-100 (batch 64, the chapter's
-setting) plain, and with switchers on every fully connected layer in each phase of the alternation,
-split into the SNNs' forward (the gates), the rest of the step, and the SNNs' backward.
+setting) plain, and with switchers on every fully connected layer in each phase of the alternation
+(SNN phase: forward and backward through the SNNs; TNN phase: their forward only), the SNNs'
+forward alone ("gates only"), and the mean of the two phases ("alternation": a run trains as many
+updates in each, so this is its cost per update, the figure issue 31 sets at <= 3x plain).
 
-Variants are timed interleaved in one process (medians of ``--repeats`` blocks of ``--steps``
-updates), so a busy CPU slows them alike and the ratios stay comparable.
+Variants are timed interleaved in one process, ``--repeats`` rounds of ``--steps`` updates each;
+a variant's ratio to plain is taken within a round (paired: a busy CPU slows a round alike) and
+its median over rounds is reported, with every round's ratio kept for the summary's interval.
+Beside each ratio, its floor by arithmetic: the variant's floating-point operations over the plain
+update's (counted by ``torch.utils.flop_counter`` on the very calls timed), the ratio it would reach
+if the SNNs' small convolutions ran as efficiently per operation as the plain network's matrix
+products.
 
-    python bench/switcher.py            # ~1-2 minutes on 2 cores
+    python bench/switcher.py            # ~15-30 seconds on 2 cores
 """
 
 from __future__ import annotations
@@ -13,10 +20,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from common import finish
 from regprune import environment, models, reparam
@@ -60,6 +69,14 @@ def gates_fn(model: nn.Module):
     return gates
 
 
+def flops(fn) -> int:
+    """Floating-point operations of one call, counted by torch per aten op (convolutions and
+    matrix products, forward and backward alike)."""
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
 def time_block(fn, steps: int) -> float:
     t = time.perf_counter()
     for _ in range(steps):
@@ -69,8 +86,8 @@ def time_block(fn, steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=11)
     args = parser.parse_args()
     t0 = time.perf_counter()
     variants = {"plain": step_fn(build(None))}
@@ -80,19 +97,29 @@ def main() -> None:
             set_phase(model, phase)
             variants[f"{mode}/{phase}"] = step_fn(model)
         variants[f"{mode}/gates only"] = gates_fn(build(mode))
-    for fn in variants.values():
-        fn()  # warm-up
+    work = {name: flops(fn) for name, fn in variants.items()}  # also the warm-up
     times: dict[str, list[float]] = {k: [] for k in variants}
     for _ in range(args.repeats):
         for name, fn in variants.items():
             times[name].append(time_block(fn, args.steps))
-    plain = statistics.median(times["plain"])
-    rows = [{"variant": k, "step_ms": round(1000 * statistics.median(v), 2),
-             "ratio_to_plain": round(statistics.median(v) / plain, 2)} for k, v in times.items()]
-    table = "\n".join(f"{r['variant']:>24}  {r['step_ms']:9.2f} ms  {r['ratio_to_plain']:6.2f}x" for r in rows)
+    for mode in ("connection", "neuron"):  # a run's cost per update: as many updates in each phase
+        times[f"{mode}/alternation"] = [(a + b) / 2 for a, b in zip(times[f"{mode}/snn"], times[f"{mode}/tnn"])]
+        work[f"{mode}/alternation"] = (work[f"{mode}/snn"] + work[f"{mode}/tnn"]) / 2
+    order = ["plain"] + [f"{m}/{v}" for m in ("connection", "neuron") for v in ("alternation", "snn", "tnn", "gates only")]
+    rows = []
+    for k in order:
+        ratios = [t / p for t, p in zip(times[k], times["plain"])]
+        rows.append({"variant": k, "step_ms": round(1000 * statistics.median(times[k]), 2),
+                     "ratio_to_plain": round(statistics.median(ratios), 2),
+                     "time_ratios": [round(r, 3) for r in ratios], "gflop": round(work[k] / 1e9, 4),
+                     "floor_ratio": round(work[k] / work["plain"], 2)})
+    table = "\n".join(f"{r['variant']:>24}  {r['step_ms']:9.2f} ms  {r['ratio_to_plain']:6.2f}x  (floor {r['floor_ratio']:5.2f}x)"
+                      for r in rows)
     out = Path(__file__).resolve().parent / "results" / "switcher.json"
-    finish({"model": "lenet300", "batch": BATCH, "steps": args.steps, "repeats": args.repeats, "rows": rows,
-            "target_ratio": 3.0, "environment": environment.describe("cpu")}, table, time.perf_counter() - t0, out)
+    finish({"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "model": "lenet300", "batch": BATCH,
+            "steps": args.steps, "repeats": args.repeats, "rows": rows, "target_ratio": 3.0,
+            "target_variants": ["connection/alternation", "neuron/alternation"],
+            "environment": environment.describe("cpu")}, table, time.perf_counter() - t0, out)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,29 @@ def test_bench_summary_reads_each_figure_against_its_target(tmp_path):
     assert "| compander overhead, lenet300 | +30.0% | <= 25% | no |" in summary.table(summary.rows(tmp_path))
 
 
+def test_bench_summary_judges_a_switcher_run_per_update_with_its_phases_and_floor(tmp_path):
+    """The judged figure is the alternation's mean per update, by the interval of its 11 per-round
+    ratios (2nd and 10th smallest); the phases and the floor by arithmetic are shown beside it."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import summary
+
+    above = [3.5, 3.6, 3.7, 3.8, 3.9, 4.0, 4.1, 4.2, 4.3, 4.4, 9.0]
+    straddles = [1.0, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2, 3.3, 3.4]
+    (tmp_path / "switcher.json").write_text(json.dumps({"created": "2026-12-04T12:00:00+00:00", "target_ratio": 3.0,
+        "target_variants": ["connection/alternation", "neuron/alternation"], "rows": [
+            {"variant": "plain", "ratio_to_plain": 1.0, "floor_ratio": 1.0},
+            {"variant": "connection/alternation", "ratio_to_plain": 4.0, "time_ratios": above, "floor_ratio": 2.2},
+            {"variant": "connection/snn", "ratio_to_plain": 6.0}, {"variant": "connection/tnn", "ratio_to_plain": 2.0},
+            {"variant": "neuron/alternation", "ratio_to_plain": 2.9, "time_ratios": straddles, "floor_ratio": 1.5},
+            {"variant": "neuron/snn", "ratio_to_plain": 4.5}, {"variant": "neuron/tnn", "ratio_to_plain": 1.3}]}))
+    rows = [r for r in summary.rows(tmp_path) if r["item"].startswith("switcher")]
+    assert [r["item"] for r in rows] == ["switcher update / plain update, connection/alternation",
+                                         "switcher update / plain update, neuron/alternation"]
+    assert rows[0]["met"] is False and rows[1]["met"] == "not resolved"  # [3.6, 4.4] above 3; [2.5, 3.3] around it
+    assert rows[0]["measured"] == "4.0x [3.6x, 4.4x] (snn phase 6.0x; tnn phase 2.0x; floor 2.2x by arithmetic)"
+    assert rows[1]["when"] == "2026-12-04"
+
+
 def test_bench_summary_judges_the_overhead_by_its_median_interval(tmp_path):
     """11 repeats: the 95% interval of the median is the 2nd and 10th smallest ratio (binomial by
     hand: P(X <= 1) = 12/2048 = 0.006 <= 0.025 < P(X <= 2) = 67/2048 = 0.033)."""

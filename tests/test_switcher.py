@@ -29,6 +29,52 @@ def test_odd_and_tiny_widths_work(cols):
         assert g.shape == ((7, cols) if mode == "connection" else (7,))
 
 
+def _unet_by_the_book(snn: switcher.SwitcherNet, weight: torch.Tensor) -> torch.Tensor:
+    """The SNN as the module docstring describes it, written with the plain operations (max-pool,
+    concatenation, every convolution as a convolution): the oracle for the faster forward pass."""
+    import torch.nn.functional as F
+    x = weight.detach().t().float()
+    x = (x / x.pow(2).mean().sqrt().clamp_min(1e-12))[None, None]
+    conv = lambda m, t: F.conv2d(t, m.weight, m.bias, padding=m.padding)  # noqa: E731
+    skips = []
+    for block in snn.encoder:
+        x = F.relu(conv(block[0], x))
+        skips.append(x)
+        x = F.max_pool2d(x, (1, 2), ceil_mode=True)
+    x = conv(snn.fold, F.relu(conv(snn.bottleneck[0], x))) if snn.mode == "neuron" else F.relu(conv(snn.bottleneck[0], x))
+    for k in reversed(range(len(snn.encoder))):
+        if snn.mode == "connection":
+            x = F.interpolate(x, size=(snn.rows, snn.widths[k]), mode="nearest")
+        x = F.relu(conv(snn.decoder[k][0], torch.cat([x, conv(snn.skips[k], skips[k])], 1)))
+    g = F.relu(conv(snn.head, x))[0, 0]
+    return g if snn.mode == "connection" else g[:, 0]
+
+
+@pytest.mark.parametrize("mode", switcher.MODES)
+@pytest.mark.parametrize("rows, cols, depth", [(784, 300, 2), (30, 7, 2), (9, 10, 3), (5, 1, 2)])
+def test_fast_snn_matches_the_plain_unet_in_values_and_gradients(mode, rows, cols, depth):
+    """Row folds as matrix products, pooling as a pairwise max, the decoder's concatenation split
+    into two convolutions (speed, issue 31): the gates and every SNN parameter's gradient agree
+    with the literal U-net to float tolerance, odd widths and width 1 included."""
+    torch.manual_seed(0)
+    snn = switcher.SwitcherNet(mode, rows=rows, cols=cols, depth=depth)
+    for p in snn.parameters():  # a trained-looking SNN: the zero head would hide every other layer
+        p.data.normal_(0, 0.5)
+    snn.head.weight.data.abs_()  # gates open, so the gradients reach every layer
+    w = torch.randn(cols, rows)
+    target = torch.randn(rows, cols) if mode == "connection" else torch.randn(rows)
+    fast, slow = snn(w), _unet_by_the_book(snn, w)
+    assert (slow > 0).all()
+    torch.testing.assert_close(fast, slow, rtol=1e-5, atol=1e-5)
+    grads = []
+    for g in (fast, slow):
+        snn.zero_grad()
+        (g * target).sum().backward()
+        grads.append([p.grad.clone() for p in snn.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
 def test_snn_reads_the_weights_detached():
     w = torch.randn(10, 20, requires_grad=True)
     switcher.SwitcherNet("connection", 20, 10)(w).sum().backward()
