@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 PROFILE ?= cpu
 
 .PHONY: install test book bench notebooks clean mutate
-.PHONY: bench-reparam bench-latency bench-regeneration bench-analysis bench-switcher bench-summary
+.PHONY: bench-reparam bench-latency bench-regeneration bench-analysis bench-switcher bench-summary bench-gpu
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)  # also repairs a venv cut short
@@ -54,6 +54,10 @@ bench-analysis: $(STAMP)  # ~7-12 minutes: post-training analysis of one LeNet-5
 
 bench-switcher: $(STAMP)  # ~1 minute: one switcher update against a plain one, split by phase
 	$(PY) bench/switcher.py
+
+bench-gpu: $(STAMP)  # a few minutes on a GPU machine: ResNet-20 epoch time and the paper profile in GPU-hours
+	$(PY) bench/gpu.py
+	$(PY) bench/gpu_step.py
 
 bench-latency: $(STAMP)
 	$(PY) bench/latency.py

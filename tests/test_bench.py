@@ -4,6 +4,7 @@ reads. No timing is asserted: speeds are the benchmark's output, not a test's co
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 
@@ -129,3 +130,44 @@ def test_bench_summary_judges_the_overhead_by_its_median_interval(tmp_path):
     assert by_item["compander overhead, lenet5"]["met"] is True  # [-5.0%, +19.0%] at or below 20%
     assert "| compander overhead, resnet20 | +5.4% [+0.6%, +8.3%] | <= 3% | not resolved |" in summary.table(
         summary.rows(tmp_path))
+
+
+def test_gpu_bench_quick_on_a_cpu_keeps_a_failed_case_and_sums_the_parallel_copies(tmp_path):
+    """bench/gpu.py's every path on a CPU: a case that fails is kept as a row saying why (the others
+    stand), K copies report the sum of their own rates, and the paper grids are priced at the best."""
+    out = tmp_path / "gpu.json"
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--device", "cpu", "--quick",
+                           "--cases", "fp32:0", "xx:0", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    single, parallel = result["rows"]
+    assert single["precision"] == "fp32" and single["copies"] == 1 and single["samples"] == 256
+    assert single["samples_per_s"] == pytest.approx(256 / statistics.median(single["epoch_times_s"][1:]))
+    assert parallel["copies"] == 2 and len(parallel["per_copy_samples_per_s"]) == 2
+    assert parallel["samples_per_s"] == pytest.approx(sum(parallel["per_copy_samples_per_s"]))
+    assert [f["precision"] for f in result["failed"]] == ["xx"] and "train.precision" in result["failed"][0]["error"][0]
+    best = max(single["samples_per_s"], parallel["samples_per_s"])
+    assert result["projection"]["flops_per_s"] == pytest.approx(6 * result["macs_per_sample"] * best)
+    hours = {c["chapter"]: c["device_hours"] for c in result["projection"]["chapters"] if "device_hours" in c}
+    assert result["projection"]["gpu_hours_cifar"] == pytest.approx(
+        sum(h for ch, h in hours.items() if "cifar" in ch or ch == "flops_pruning"))
+
+
+def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(tmp_path):
+    sys.path.insert(0, str(REPO / "bench"))
+    import summary
+
+    env = {"device_name": "Some GPU"}
+    proj = {"gpu_hours_cifar": 80.0, "target_gpu_hours_cifar": 100.0, "basis": "bf16 x8 aggregate"}
+    (tmp_path / "gpu.json").write_text(json.dumps({"created": "2026-12-04T14:45:00Z", "environment": env,
+        "target_epoch_s": 2.0, "projection": proj, "rows": [
+            {"precision": "fp32", "compile": False, "copies": 1, "epoch_s": 3.0},
+            {"precision": "bf16", "compile": False, "copies": 8, "epoch_s": 1.0}]}))  # 8 copies: not an epoch of one run
+    rows = {r["item"]: r for r in summary.rows(tmp_path)}
+    epoch = rows["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
+    assert epoch["met"] is False and epoch["measured"] == "fp32 3.00 s (Some GPU)"
+    assert rows["paper profile of the CIFAR chapters, projected"]["met"] is True
+    (tmp_path / "gpu_compile.json").write_text(json.dumps({"rows": [
+        {"precision": "bf16", "compile": True, "copies": 1, "epoch_s": 1.9}]}))
+    epoch = {r["item"]: r for r in summary.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
+    assert epoch["met"] is True and epoch["measured"] == "fp32 3.00 s, bf16 compiled 1.90 s (Some GPU)"

@@ -99,3 +99,37 @@ def test_the_page_shows_every_section(bench_dir, tmp_path, capsys):
     claims = view.shown[7].value.set_index("part")
     lenet300 = claims.loc["LeNet-300-100: training-step overhead (%)"]
     assert lenet300["n"] == 5 and lenet300["verdict"] == "reproduced"  # 10% lies in the paper's 7-14%
+
+
+GPU = {"created": "2026-12-04T14:45:00Z", "environment": {"device": "cuda", "device_name": "Some GPU", "torch": "2.11.0"},
+       "settings": {"samples": 45000, "batch_size": 128}, "target_epoch_s": 2.0,
+       "rows": [{"precision": "fp32", "compile": False, "copies": 1, "epoch_s": 4.5, "samples_per_s": 10000.0},
+                {"precision": "bf16", "compile": False, "copies": 8, "epoch_s": 9.0, "samples_per_s": 40000.0}],
+       "projection": {"flops_per_s": 9.84e12, "basis": "bf16 x8 aggregate", "gpu_hours_cifar": 0.0,
+                      "target_gpu_hours_cifar": 100.0,
+                      "chapters": [{"chapter": "efficiency_llr", "runs": 36, "device_hours": 0.02, "lower_bound": False}]}}
+
+
+def test_the_projection_names_cpu_and_gpu_hours_and_the_gpu_table_its_device(bench_dir, tmp_path, capsys):
+    """CPU-hours and GPU-hours side by side, each from its own file; without a GPU file, CPU-hours alone
+    and a line saying no GPU was measured."""
+    displayed = []
+    shown = lambda: view_module.open_bench("smoke", bench_dir=bench_dir, tables_dir=tmp_path / "t",  # noqa: E731
+                                           display=displayed.append)
+    view = shown()
+    view_module.gpu(view)
+    assert capsys.readouterr().out.splitlines()[-1].startswith("no GPU measured")
+    assert "gpu_hours" not in view_module.projection_frame(view.throughput, view.gpu).columns
+    (bench_dir / "gpu.json").write_text(json.dumps(GPU))
+    (bench_dir / "gpu_compile.json").write_text(json.dumps({"rows": [
+        {"precision": "bf16", "compile": True, "copies": 1, "epoch_s": 3.0, "samples_per_s": 15000.0}]}))
+    view = shown()
+    displayed.clear()
+    view_module.end_to_end(view)
+    view_module.gpu(view)
+    projection, gpu = view.shown
+    captions = [str(getattr(obj, "caption", "")) for obj in displayed]
+    assert projection.value[["chapter", "cpu_hours", "gpu_hours"]].values.tolist() == [["efficiency_llr", 1.13, 0.02]]
+    assert "CPU-hours at 30 GFLOP/s" in captions[0] and "GPU-hours at 9.8 TFLOP/s (bf16 x8 aggregate" in captions[0]
+    assert "(Some GPU, torch 2.11.0, 2026-12-04)" in captions[1]
+    assert gpu.value["epoch_s"].tolist() == [4.5, 9.0, 3.0] and gpu.value["compile"].tolist() == [False, False, True]

@@ -63,6 +63,16 @@ class BenchView(ChapterView):
     def reparam(self) -> dict[str, Any]:
         return self.read("reparam_overhead.json")
 
+    @cached_property
+    def gpu(self) -> dict[str, Any] | None:
+        """``bench/gpu.py``'s file with the compiled case's rows added, or None where no GPU was measured."""
+        if not (self.folder / "gpu.json").exists():
+            return None
+        gpu = self.read("gpu.json")
+        if (self.folder / "gpu_compile.json").exists():
+            gpu = {**gpu, "rows": gpu["rows"] + self.read("gpu_compile.json")["rows"]}
+        return gpu
+
 
 def open_bench(profile: str, **kwargs: Any) -> BenchView:
     """The page's view (:class:`BenchView`), printing the machine and its matmul rates."""
@@ -162,13 +172,47 @@ def where_the_time_goes(view: BenchView) -> None:
                    precision=3)
 
 
+def projection_frame(throughput: dict[str, Any], gpu: dict[str, Any] | None) -> pd.DataFrame:
+    """Per chapter: runs of its paper grid, CPU-hours at the CPU's measured rate and, where a GPU
+    was measured, GPU-hours at the GPU's; a staged grid's figures are lower bounds."""
+    frame = pd.DataFrame(throughput["projection"]["chapters"]).rename(columns={"device_hours": "cpu_hours"})
+    if gpu is not None:
+        hours = {c["chapter"]: c.get("device_hours") for c in gpu["projection"]["chapters"]}
+        frame.insert(frame.columns.get_loc("cpu_hours") + 1, "gpu_hours", frame["chapter"].map(hours))
+    return frame
+
+
+def gpu_label(gpu: dict[str, Any]) -> str:
+    env = gpu["environment"]
+    return f"{env['device_name']}, torch {env['torch']}, {gpu['created'][:10]}"
+
+
 def end_to_end(view: BenchView) -> None:
-    """The quickstart trained end to end, and the projected device time of each chapter's paper profile."""
+    """The quickstart trained end to end, and the projected time of each chapter's paper profile,
+    in CPU-hours and, where a GPU was measured, in GPU-hours, each machine named."""
     print(end_to_end_line(view.throughput["end_to_end"]))
-    projection = view.throughput["projection"]
-    view.table(pd.DataFrame(projection["chapters"]), "projection", "Projected device-hours of each chapter's paper "
-               f"profile at {projection['flops_per_s'] / 1e9:.0f} GFLOP/s ({projection['basis']})",
-               data=machine_label(view.throughput))
+    cpu = view.throughput["projection"]
+    caption = (f"Projected hours of each chapter's paper profile: CPU-hours at {cpu['flops_per_s'] / 1e9:.0f} GFLOP/s "
+               f"({cpu['basis']}, {machine_label(view.throughput)})")
+    if view.gpu is not None:
+        gpu = view.gpu["projection"]
+        caption += (f"; GPU-hours at {gpu['flops_per_s'] / 1e12:.1f} TFLOP/s ({gpu['basis']}, {gpu_label(view.gpu)}; "
+                    "ResNet-20's rate: an overestimate for networks that fill the GPU better)")
+    view.table(projection_frame(view.throughput, view.gpu), "projection", caption, data=machine_label(view.throughput))
+
+
+def gpu(view: BenchView) -> None:
+    """ResNet-20's epoch on the GPU measured by ``bench/gpu.py``, or a line saying none was."""
+    if view.gpu is None:
+        print("no GPU measured: bench/results/gpu.json is absent (make bench-gpu on a GPU machine writes it)")
+        return
+    frame = pd.DataFrame(view.gpu["rows"])[["precision", "compile", "copies", "epoch_s", "samples_per_s"]]
+    view.table(frame, "gpu", f"ResNet-20 training on {view.gpu['settings']['samples']} CIFAR-sized images, batch "
+               f"{view.gpu['settings']['batch_size']}: epoch time and samples/s ({gpu_label(view.gpu)})",
+               data=RANDOM, precision=2)
+    print(f"target: an epoch <= {view.gpu['target_epoch_s']:g} s on an H100-class GPU; "
+          f"the CIFAR chapters' paper profile <= {view.gpu['projection']['target_gpu_hours_cifar']:g} GPU-hours "
+          f"(projected: {view.gpu['projection']['gpu_hours_cifar']:,.0f})")
 
 
 def reparam_overhead(view: BenchView) -> None:
