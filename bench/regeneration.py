@@ -4,12 +4,16 @@ From the stored records alone (no training): per chapter grid, the runs stored a
 wall time the stored runs took (``wall_time_s``: training plus post-training analysis, of the
 process that finished the run), split into training (``metrics.train_time_s``) and what came after
 it (the analysis hooks), and for missing runs a projection at the median of that grid's stored
-runs. The machines that trained the runs are named, since they differ up to 4x.
+runs (for a grid with none stored yet, of stored runs of the same model, data set and epochs in
+other grids). The machines that trained the runs are named, since they differ up to 4x.
 
 *Re-measured sample*: where ``bench/analysis.py`` has timed a grid's post-training analysis with
-today's code (``bench/results/analysis_<case>.json``), the estimate "with today's analysis"
-replaces that model's stored after-training time by the re-measured one; the stored runs' own
-figures stay as they are (they are what the runs took).
+today's code (``bench/results/analysis_<case>.json``), the estimate "with today's code" replaces
+that model's stored after-training time by the re-measured one; where ``bench/retime.py`` has
+timed one epoch of a kind of run (model, reparametrization and mode, batch size) with today's
+code against the code before a speed-up (``bench/results/retime.json``), it multiplies the stored
+training time of every run of that kind by the measured factor. The stored runs' own figures
+stay as they are (they are what the runs took).
 
 The CIFAR grids (JPEG copy) are shown apart: issue 27 gives them their own budget (about 12
 machine-hours), beside issue 31's target for the whole profile (8 hours). Every run of this
@@ -29,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 
 from common import finish
+from retime import kind, kind_of_row
 
 from regprune import chapters, environment, results
 
@@ -48,29 +53,52 @@ def remeasured_analysis(root: Path = RESULTS) -> dict[tuple[str, str], float]:
     return out
 
 
+def retimed(path: Path = RESULTS / "retime.json") -> dict[tuple, float]:
+    """Kind of run (``retime.kind``) -> today's training time over the stored one, as re-measured."""
+    if not path.exists():
+        return {}
+    return {kind_of_row(r): float(r["factor"]) for r in json.loads(path.read_text())["rows"]}
+
+
 def is_cifar(configs: list[dict]) -> bool:
     return any("cifar" in c["data"]["name"] for c in configs)
 
 
-def grid_costs(remeasured: dict[tuple[str, str], float]) -> list[dict]:
+def shape(config: dict) -> tuple:
+    """What a run's cost follows when its own grid has no run stored: model, data set, epochs."""
+    model = config["model"]["name"] if isinstance(config["model"], dict) else str(config["model"])
+    return model, config["data"]["name"], config["train"].get("epochs")
+
+
+def grid_costs(remeasured: dict[tuple[str, str], float], factors: dict[tuple, float] | None = None) -> list[dict]:
+    grids = {grid: results.stored(configs) for grid in chapters.CHAPTERS.names()
+             if (configs := chapters.configs(grid, "cpu"))}
+    by_shape: dict[tuple, list[float]] = {}  # stored wall times of every grid, by run shape
+    for found, _ in grids.values():
+        for r in found:
+            if r.get("wall_time_s"):
+                by_shape.setdefault(shape(r["config"]), []).append(r["wall_time_s"])
     rows = []
-    for grid in chapters.CHAPTERS.names():
-        configs = chapters.configs(grid, "cpu")
-        if not configs:
-            continue
-        found, missing = results.stored(configs)
+    for grid, (found, missing) in grids.items():
+        configs = [r["config"] for r in found] + list(missing)
         timed = [r for r in found if r.get("wall_time_s")]
         walls = [r["wall_time_s"] for r in timed]
         train = [min(r.get("metrics", {}).get("train_time_s") or r["wall_time_s"], r["wall_time_s"]) for r in timed]
-        today = [t + remeasured.get((grid, r["config"]["model"]["name"]), r["wall_time_s"] - t)
+        today = [t * (factors or {}).get(kind(r["config"]), 1.0)
+                 + remeasured.get((grid, r["config"]["model"]["name"]), r["wall_time_s"] - t)
                  for r, t in zip(timed, train)]
         cpus = Counter(r.get("env", {}).get("cpu_model") or r.get("env", {}).get("device_name", "?") for r in found)
         median = statistics.median(walls) / 60 if walls else None
+        # no run of this grid stored yet: each missing run at the median of stored runs of its shape elsewhere
+        alike = [statistics.median(by_shape[shape(c)]) for c in missing if shape(c) in by_shape] if not walls else []
+        by_analogy = bool(alike) and len(alike) == len(missing)
+        projected = len(missing) * median / 60 if median else sum(alike) / 3600 if by_analogy else None
         rows.append({"grid": grid, "cifar": is_cifar(configs), "runs": len(configs), "stored": len(found),
                      "missing": len(missing), "stored_hours": sum(walls) / 3600, "train_hours": sum(train) / 3600,
                      "today_hours": sum(today) / 3600, "median_run_min": median,
-                     "projected_missing_hours": len(missing) * median / 60 if median else None,
-                     "remeasured": sorted(m for g, m in remeasured if g == grid), "cpus": dict(cpus)})
+                     "projected_missing_hours": projected, "projected_by_analogy": by_analogy,
+                     "remeasured": sorted(m for g, m in remeasured if g == grid),
+                     "retimed_runs": sum(kind(r["config"]) in (factors or {}) for r in timed), "cpus": dict(cpus)})
     return rows
 
 
@@ -90,7 +118,8 @@ def main() -> None:
     p.add_argument("--history", default=str(RESULTS / "regeneration_history.csv"))
     args = p.parse_args()
     t0 = time.perf_counter()
-    rows = grid_costs(remeasured_analysis())
+    factors = retimed()
+    rows = grid_costs(remeasured_analysis(), factors)
     total = {k: sum(r[k] for r in rows) for k in ("stored_hours", "train_hours", "today_hours")}
     projected = sum(r["projected_missing_hours"] or 0 for r in rows)
     unknown = [r["grid"] for r in rows if r["missing"] and r["projected_missing_hours"] is None]
@@ -100,14 +129,19 @@ def main() -> None:
              f"{'today h':>8} {'median min':>11} {'missing h':>10}"]
     for r in rows:
         med = f"{r['median_run_min']:.1f}" if r["median_run_min"] else "-"
-        miss = f"{r['projected_missing_hours']:.1f}" if r["projected_missing_hours"] is not None else ("?" if r["missing"] else "0")
+        miss = (f"{r['projected_missing_hours']:.1f}{'*' if r['projected_by_analogy'] else ''}"
+                if r["projected_missing_hours"] is not None else ("?" if r["missing"] else "0"))
         lines.append(f"{r['grid']:<22} {r['runs']:>5} {r['stored']:>7} {r['missing']:>8} {r['stored_hours']:>9.1f} "
                      f"{r['train_hours']:>8.1f} {r['today_hours']:>8.1f} {med:>11} {miss:>10}")
     unknown_txt = f" + unknown for {', '.join(unknown)} (no run stored yet)" if unknown else ""
     lines.append(f"whole cpu profile: {total['stored_hours']:.1f} h as stored ({total['train_hours']:.1f} h of it "
-                 f"training), {total['today_hours']:.1f} h with today's re-measured analysis"
+                 f"training), {total['today_hours']:.1f} h with today's code (re-measured analysis"
+                 f"{', and training of ' + str(sum(r['retimed_runs'] for r in rows)) + ' runs of re-timed kinds' if factors else ''})"
                  + (f", + {projected:.1f} h projected for missing runs" if projected else "") + unknown_txt
                  + f"; target {args.target_hours:g} h")
+    if any(r["projected_by_analogy"] for r in rows):
+        lines.append("  * no run of the grid stored yet: each missing run at the median of stored runs of the same model, "
+                     "data set and epochs in other grids")
     lines.append(f"  MNIST and LIBSVM grids: {part[False]:.1f} h; CIFAR-10 (JPEG q75 copy) grids: {part[True]:.1f} h"
                  f"{unknown_txt} (issue 27's budget for them: about {CIFAR_BUDGET_HOURS:g} h)")
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

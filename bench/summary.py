@@ -112,7 +112,7 @@ def rows(root: Path = RESULTS) -> list[dict]:
         unknown = f"; {', '.join(regen['unknown'])} not projected (no run stored)" if regen.get("unknown") else ""
         split = (f" (MNIST and LIBSVM {regen['other_hours']:.1f} h, CIFAR {regen['cifar_hours']:.1f} h)"
                  if "cifar_hours" in regen else "")
-        out.append({"item": "cpu profile, regenerated from scratch (today's analysis)",
+        out.append({"item": "cpu profile, regenerated from scratch (today's code)",
                     "measured": f"{total:.1f} h{split}{unknown}",
                     "target": f"<= {regen['target_hours']:g} h", "met": total <= regen["target_hours"],
                     "when": regen.get("created", "?")[:10]})

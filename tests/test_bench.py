@@ -39,7 +39,8 @@ def test_throughput_quick_writes_every_figure_the_appendix_reads(tmp_path):
 
 def test_regeneration_sums_the_stored_runs(tmp_path):
     """The regeneration estimate adds up each grid's stored wall times (an independent sum here), and
-    with today's analysis replaces the after-training time of a re-measured model only."""
+    with today's code replaces the after-training time of a re-measured model and scales the training
+    of a re-timed kind of run by its factor."""
     from regprune import chapters, results
 
     out, history = tmp_path / "regeneration.json", tmp_path / "history.csv"
@@ -54,15 +55,42 @@ def test_regeneration_sums_the_stored_runs(tmp_path):
     assert rows["weight_compander"]["stored_hours"] == pytest.approx(sum(r["wall_time_s"] for r in found) / 3600)
     assert rows["weight_compander"]["today_hours"] == pytest.approx(rows["weight_compander"]["stored_hours"])
     analysis = json.loads((REPO / "bench" / "results" / "analysis_lenet5.json").read_text())
+    retime = REPO / "bench" / "results" / "retime.json"
+    factors = {(r["model"], r["reparam"], r["mode"], r["batch_size"]): r["factor"]
+               for r in (json.loads(retime.read_text())["rows"] if retime.exists() else [])}
+
+    def today_s(r):  # training scaled by its kind's re-timed factor, then the analysis as re-measured or stored
+        c, train = r["config"], min(r["metrics"]["train_time_s"], r["wall_time_s"])
+        reparam = c.get("reparam") or {}
+        f = factors.get((c["model"]["name"], reparam.get("name", "none"), reparam.get("mode", ""),
+                         c["train"]["batch_size"]), 1.0)
+        return train * f + (analysis["total_s"] if c["model"]["name"] == "lenet5" else r["wall_time_s"] - train)
+
     comparison, _ = results.stored(chapters.configs("comparison", "cpu"))
-    today = sum(r["metrics"]["train_time_s"] + analysis["total_s"] if r["config"]["model"]["name"] == "lenet5"
-                else r["wall_time_s"] for r in comparison) / 3600
+    today = sum(today_s(r) for r in comparison) / 3600
     assert rows["comparison"]["today_hours"] == pytest.approx(today)
     assert not rows["vc_bound"]["cifar"] and rows["vc_bound_cifar"]["cifar"]
     assert result["cifar_hours"] + result["other_hours"] == pytest.approx(
         result["today_hours"] + result["projected_missing_hours"])
     lines = history.read_text().splitlines()
     assert len(lines) == 3 and lines[0].startswith("created,commit,stored_hours")  # header + one row per run
+
+
+def test_retime_times_one_epoch_of_training_without_the_analysis_hooks():
+    """A re-timed epoch keeps what acts during training (the switcher's alternation, SFP) and drops what
+    analyses after it; a run's kind is what sets its speed per sample."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import retime
+
+    config = {"model": {"name": "lenet300"}, "reparam": {"name": "switcher", "mode": "neuron", "channels": 4},
+              "train": {"epochs": 30, "batch_size": 128, "lr": 0.01},
+              "hooks": [{"name": "switcher_alternation"}, {"name": "snapshot_pruning", "theta_fc": [0.5]},
+                        {"name": "threshold_sweep", "steps": 50}, {"name": "soft_filter_pruning"}]}
+    epoch = retime.one_epoch(config)
+    assert epoch["train"] == {"epochs": 1, "batch_size": 128, "lr": 0.01} and config["train"]["epochs"] == 30
+    assert [h["name"] for h in epoch["hooks"]] == ["switcher_alternation", "soft_filter_pruning"]
+    assert retime.kind(config) == ("lenet300", "switcher", "neuron", 128)
+    assert retime.kind({"model": {"name": "lenet5"}, "train": {"batch_size": 64}}) == ("lenet5", "none", "", 64)
 
 
 def test_bench_summary_reads_each_figure_against_its_target(tmp_path):
