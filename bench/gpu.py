@@ -109,6 +109,9 @@ def main() -> None:
     args = p.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: no CUDA device is visible here (allowed: cpu, cuda; use --device cpu --quick to test)")
+    bad = [c for c in args.cases if len(c.split(":")) != 2 or c.split(":")[1] not in ("0", "1")]
+    if bad:
+        p.error(f"--cases {' '.join(bad)}: each case is PRECISION:COMPILE, COMPILE 0 or 1 (e.g. bf16:1)")
     if args.quick:
         args.samples, args.epochs, args.parallel = 256, 2, [2]
     if args.case:
