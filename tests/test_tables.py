@@ -127,3 +127,10 @@ def test_infinite_values_read_as_infinity_without_a_warning():
 def test_nullable_dtypes_and_lists():
     df = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "t": ["a", pd.NA], "l": [[1, 2], [3]]})
     assert _cells(df) == {"n": ["1", "—"], "t": ["a", "—"], "l": ["[1, 2]", "[3]"]}
+
+
+def test_numbers_in_a_column_that_also_holds_words_keep_the_tables_precision():
+    """A column such as 'ours' where rows not run yet say so in words: its numbers read like any other
+    number of the table (85.15), never as the float's repr (85.14999999999999)."""
+    frame = pd.DataFrame({"model": ["a", "b", "c"], "ours_acc": [85.14999999999999, "awaits GPU run", float("nan")]})
+    assert tables.display_frame(frame)["ours_acc"].tolist() == ["85.15", "awaits GPU run", tables.MISSING]

@@ -133,8 +133,8 @@ def column_formatter(name: str, values: pd.Series, precision: int = 2):
     """The function that formats one cell of column ``name`` (its kind read from name and values)."""
     if values.dtype == bool:
         return lambda x: number(x)
-    if not _numeric(values):
-        return text
+    if not _numeric(values):  # a column of words, or numbers where some rows hold a word instead
+        return lambda x: number(x, precision) if isinstance(x, float) and not missing(x) else text(x)
     if _is_fraction_column(name, values):
         return lambda x: MISSING if missing(x) else f"{number(100 * x, precision)} %"
     if _is_integer_column(values):
