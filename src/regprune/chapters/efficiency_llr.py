@@ -25,7 +25,7 @@ from itertools import product
 from typing import Any, Sequence
 
 from ..profiles import pick
-from .base import CHAPTERS
+from .base import CHAPTERS, CIFAR10_JPEG, paper_cifar10
 
 CHAPTER = "efficiency_llr"
 OUTPUTS = {"softmax": {"name": "cross_entropy"}, "llr": {"name": "llr"}}
@@ -127,7 +127,7 @@ CIFAR = {
     # CIFAR-10 (JPEG q75 copy), ResNet-20 only, 30 epochs with He et al.'s shape (lr / 10 at 50% and
     # 75%: epochs 15 and 23), bf16 on a CPU with it. CIFAR-100 cannot be had here.
     "cpu": {
-        "datasets": {"cifar10": {"name": "cifar10-jpeg", "val_split": 5000, "split_seed": 0}},
+        "datasets": {"cifar10": dict(CIFAR10_JPEG)},
         "models": {"cifar10": ["resnet20"]},
         "train": {"precision": "bf16", "epochs": 30, "milestones": [15, 23]},
         "adjust_samples": 10000,
@@ -135,7 +135,7 @@ CIFAR = {
         "seeds": [0, 1, 2],
     },
     "paper": {
-        "datasets": {"cifar10": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
+        "datasets": {"cifar10": paper_cifar10(),
                      "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
         "models": {d: ["resnet20", "resnet32", "resnet56", "densenet40", "densenet60", "densenet100"]
                    for d in ("cifar10", "cifar100")},

@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..profiles import pick
-from .base import CHAPTERS
+from .base import CHAPTERS, CIFAR10_JPEG, paper_cifar10
 
 CHAPTER = "flops_pruning"
 DEPTHS = ("resnet20", "resnet32", "resnet44", "resnet56", "resnet110")
@@ -59,13 +59,13 @@ PROFILES = {
     # 150 of 200 -> 15 and 23 of 30), SFP's pruning every epoch as in the paper; bf16 on a CPU with it.
     # Short schedules favour the control over mixup (mixup regularizes, and pays off late).
     "cpu": {
-        "data": {"name": "cifar10-jpeg", "val_split": 5000, "split_seed": 0},
+        "data": dict(CIFAR10_JPEG),
         "models": ("resnet20",),
         "train": {"epochs": 30, "milestones": [15, 23], "precision": "bf16"},
         "seeds": [0, 1, 2],
     },
     "paper": {
-        "data": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
+        "data": paper_cifar10(),
         "models": DEPTHS,
         "train": {"epochs": 200, "precision": "auto"},
         "seeds": [0, 1, 2],

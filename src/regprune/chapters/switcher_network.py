@@ -34,7 +34,7 @@ import math
 from typing import Any, Sequence
 
 from ..profiles import loads_stored, pick
-from .base import CHAPTERS
+from .base import CHAPTERS, paper_cifar10
 
 CHAPTER = "switcher_network"
 SNN_LR = 0.01  # the SNN's own learning rate (lr x lr_scale); one stored run uses the paper's 0.1
@@ -145,7 +145,7 @@ CIFAR = {
         "seeds": [0],
     },
     "paper": {
-        "datasets": {"cifar10": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
+        "datasets": {"cifar10": paper_cifar10(),
                      "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
         "models": CIFAR_MODELS,
         # the paper gives no epoch count: 200 epochs with the plateau rule (patience 10)

@@ -31,7 +31,7 @@ from typing import Any, Sequence
 
 from ..profiles import pick
 from ..results import run_key
-from .base import CHAPTERS
+from .base import CHAPTERS, CIFAR10_JPEG, paper_cifar10
 
 CHAPTER = "vc_bound"
 # method -> settings of the vc_bound penalty (None: the hinge loss alone); "C" / "D" mark what is searched
@@ -288,14 +288,14 @@ CIFAR = {
     # lr x0.1 at 100k and 200k of 230k iterations -> epochs 13 and 26 of 30. bf16 autocast: on this
     # book's AVX-512-BF16 CPU the quick net trains at 4,670 samples/s against 3,280 in fp32 (measured).
     "cpu": {
-        "data": {"name": "cifar10-jpeg", "val_split": 5000, "split_seed": 0},
+        "data": dict(CIFAR10_JPEG),
         "train": {"precision": "bf16", "epochs": 30, "milestones": [13, 26]},
         "cells": {"quicknet": CIFAR_CELLS["quicknet"]},
         "post": {**POST, "steps": 100, "allow_frac_ge_total": True, "keep_grid": True},
         "seeds": [0, 1, 2],
     },
     "paper": {
-        "data": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
+        "data": paper_cifar10(),
         "train": {"precision": "auto"},
         "cells": CIFAR_CELLS,
         "post": {**POST, "steps": 100, "allow_frac_ge_total": True, "keep_grid": True},  # Sec. 5.2: 100 steps for CNNs

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..profiles import loads_stored, pick
-from .base import CHAPTERS
+from .base import CHAPTERS, CIFAR10_JPEG, paper_cifar10
 
 CHAPTER = "weight_compander"
 LEARNABLE_INIT = {"a": 0.5, "b": 1.0}
@@ -225,14 +225,14 @@ CIFAR = {
     # 75%), bf16. Both at published settings, the same tuning budget (none searched here): the plain
     # net at He et al.'s, the compander at Table I's ResNet18 / CIFAR-10 choice a = 1.0, b = 0.6.
     "cpu": {
-        "datasets": {"cifar10": {"name": "cifar10-jpeg", "val_split": 5000, "split_seed": 0}},
+        "datasets": {"cifar10": dict(CIFAR10_JPEG)},
         "cells": {"cifar10": {"resnet20": ("none", "wc")}},
         "train": {"precision": "bf16", "epochs": 30, "milestones": [15, 23]},
         "grid": {"a": [1.0], "b": [0.6]},
         "seeds": [0, 1, 2],
     },
     "paper": {
-        "datasets": {"cifar10": {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True},
+        "datasets": {"cifar10": paper_cifar10(),
                      "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
         "cells": CIFAR_CELLS,
         "train": {"precision": "auto"},
