@@ -11,6 +11,11 @@ import torch
 from regprune import atomic
 
 
+def is_cifar(configs: list[dict]) -> bool:
+    """A grid that trains on CIFAR (10 or 100, the JPEG copy included)."""
+    return any("cifar" in c["data"]["name"] for c in configs)
+
+
 def finish(result: dict[str, Any], table: str, elapsed: float, out: Path, threads: int | None = None) -> dict[str, Any]:
     print(table)
     print(f"({elapsed:.1f} s; {threads or torch.get_num_threads()} threads)")

@@ -14,16 +14,13 @@ lent H200 is kept in ``bench/results/gpu_step.txt``.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 from torch.profiler import ProfilerActivity, profile
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from regprune import models  # noqa: E402
+from regprune import models
 
 
 def bare_step(device: str, precision: str, channels_last: bool):

@@ -32,7 +32,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from common import finish
+from common import finish, is_cifar
 from retime import kind, kind_of_row
 
 from regprune import chapters, environment, results
@@ -58,10 +58,6 @@ def retimed(path: Path = RESULTS / "retime.json") -> dict[tuple, float]:
     if not path.exists():
         return {}
     return {kind_of_row(r): float(r["factor"]) for r in json.loads(path.read_text())["rows"]}
-
-
-def is_cifar(configs: list[dict]) -> bool:
-    return any("cifar" in c["data"]["name"] for c in configs)
 
 
 def shape(config: dict) -> tuple:

@@ -56,7 +56,7 @@ from torch import nn
 from torch.nn import functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import finish  # noqa: E402
+from common import finish, is_cifar  # noqa: E402
 
 from regprune import counting, models  # noqa: E402
 
@@ -323,7 +323,7 @@ def projection(flops_per_s: float) -> list[dict[str, Any]]:
             samples += n
             macs += n * macs_of[name]
         staged = "results_dir" in inspect.signature(chapters.CHAPTERS.get(chapter)).parameters
-        out.append({"chapter": chapter, "runs": len(grid), "train_samples": samples,
+        out.append({"chapter": chapter, "runs": len(grid), "train_samples": samples, "cifar": is_cifar(grid),
                     "device_hours": 6 * macs / flops_per_s / 3600,
                     # a staged grid lists its later runs only once its search is stored: a lower bound
                     "lower_bound": staged})
