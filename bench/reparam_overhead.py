@@ -14,7 +14,10 @@ measured in the same run:
   reparam asks for it (forward and penalty inside the engine's ``parametrized.step_cache``,
   so each parametrized weight is computed once per step), ``zero_grad``, backward, SGD step
   (momentum 0.9, weight decay 5e-4 through ``parameter_groups``), conv nets in channels_last as
-  the engine's ``"auto"``;
+  the engine's ``"auto"``; malloc keeps freed memory (:mod:`regprune.allocator`), as in ``fit``.
+  Before 2026-12-04 18:00 it did not: glibc then mapped and unmapped the step's temporaries
+  while the variants took turns (about 700 page faults a step for the LeNet-300-100 compander,
+  35 for plain), which a real fit does only in its first epochs, so the stored overheads were off;
   inputs are random MNIST-shaped (1x28x28) or CIFAR-shaped (3x32x32) batches of 128,
   10 classes (speed does not depend on the values; the lr is 0.01 so nothing diverges);
 * **method**: one model per variant (same seed), each warmed up, then interleaved: for
@@ -23,6 +26,9 @@ measured in the same run:
   the same repeat, and the median of those ratios over repeats (overhead % = (ratio - 1) * 100):
   paired, as the book compares methods, since this CPU's speed drifts by +-20% between repeats.
   Interleaving keeps drift (thermal, other load) from favouring one variant;
+* **kernel floor** (fixed companders): the compander's own kernels (``Psi(v)``, the backward's
+  two passes) timed bare on the model's weights, over plain's step time: what an eager
+  implementation cannot go below however little else it does;
 * **baked inference**: after training, a copy of each variant is baked
   (:func:`regprune.reparam.bake`) and its eval forward (no grad, batch 128) is timed the same
   interleaved way against the plain model's forward: a ratio near 1.0 shows baking restores
@@ -60,7 +66,7 @@ import torch
 from torch import nn
 
 from common import finish
-from regprune import environment, models, parametrized, pruning, reparam
+from regprune import allocator, environment, models, parametrized, pruning, reparam
 from regprune.losses import CrossEntropy
 from regprune.train import OPTIMIZERS, TrainConfig, parameter_groups, uses_conv
 
@@ -102,6 +108,9 @@ COLUMNS = {
     "baked_inference_samples_per_s": "eval forward samples per second after reparam.bake",
     "baked_inference_ratio": "median eval-forward time of the baked variant / that of plain "
                              "(1.0 for plain by definition)",
+    "kernel_floor_pct": "compander rows: the time of the compander's own tensor kernels on this model's weights "
+                        "(Psi forward, the two backward passes), run bare, over plain's step time, x 100: "
+                        "the overhead no eager implementation of these kernels goes below",
     "repeats": "timed intervals per variant (interleaved across variants)",
     "steps": "training steps (and inference forwards) per timed interval",
 }
@@ -123,6 +132,7 @@ class Trainer:
 
     def __init__(self, model: nn.Module, cfg: TrainConfig, channels_last: bool):
         self.model, self.cl = model, channels_last
+        allocator.reuse_freed_memory()  # as fit does
         self.step_model = torch.compile(model) if cfg.compile else model  # as fit does: the model only
         if channels_last:
             model.to(memory_format=torch.channels_last)
@@ -150,6 +160,27 @@ class Trainer:
             total.backward()
             optimizer.step()
         self.last_loss = batch_loss.detach()
+
+
+def kernel_floor(model: nn.Module, repeats: int, n: int = 20) -> float:
+    """Median seconds a step spends in a fixed compander's own kernels alone (``reparam._f_over``
+    for ``Psi(v)``, ``reparam._grad_v`` for the backward), on ``model``'s weights, no autograd."""
+    chains = [layer.parametrizations.weight for layer in reparam.weight_layers(model).values()]
+    work = [(plist.original.detach(), plist[0]) for plist in chains if isinstance(plist[0], reparam.Compander)]
+
+    def once() -> None:
+        for v, c in work:
+            t, _ = reparam._f_over(c.fn, v, c.b)
+            reparam._grad_v(c.fn, t, v, c.a, c.b)
+
+    once()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            once()
+        times.append((time.perf_counter() - t0) / n)
+    return statistics.median(times)
 
 
 def make_inference(model: nn.Module, channels_last: bool) -> Callable[[list, int, int], None]:
@@ -198,6 +229,9 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
         f"(+{warmup} warm-up)")
     train_times = interleaved({n: t.steps for n, t in trainers.items()}, batches, steps, repeats, warmup)
 
+    floor = {name: kernel_floor(t.model, repeats) for name, t in trainers.items()
+             if name != "plain" and (spec := variants[name]) and spec.get("name") == "compander" and not spec.get("learnable")}
+
     log(f"{model_name}: baked inference")
     infer = {}
     for name, t in trainers.items():
@@ -232,6 +266,7 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
             "overhead_pct": (ratio - 1) * 100,
             "penalty": bool(trainers[name].penalties),
             "final_loss": last if math.isfinite(last) else None,
+            **({"kernel_floor_pct": floor[name] / ref_train * 100} if name in floor else {}),
             "baked_inference_samples_per_s": BATCH / infer_time,
             "baked_inference_ratio": infer_time / ref_infer,
             "repeats": repeats,

@@ -48,7 +48,8 @@ def _overhead(row: dict, target: float) -> tuple[str, bool | str]:
     if ci is None:
         return f"{row['overhead_pct']:+.1f}%", row["overhead_pct"] <= target
     lo, hi = ((r - 1) * 100 for r in ci)
-    return f"{row['overhead_pct']:+.1f}% [{lo:+.1f}%, {hi:+.1f}%]", _versus(lo, hi, target)
+    floor = f" (floor {row['kernel_floor_pct']:+.1f}%: its kernels alone)" if "kernel_floor_pct" in row else ""
+    return f"{row['overhead_pct']:+.1f}% [{lo:+.1f}%, {hi:+.1f}%]{floor}", _versus(lo, hi, target)
 
 
 def _when(result: dict) -> str:

@@ -383,6 +383,7 @@ BAD_INPUTS = {
                                    "REGPRUNE_RESULTS"),
     "REGPRUNE_DATA missing": (GRID, {"REGPRUNE_DATA": "{tmp}/missing"}, "REGPRUNE_DATA"),
     "REGPRUNE_PROGRESS unknown": (GRID, {"REGPRUNE_PROGRESS": "loud"}, "REGPRUNE_PROGRESS"),
+    "REGPRUNE_MALLOC unknown": (GRID, {"REGPRUNE_MALLOC": "jemalloc"}, "REGPRUNE_MALLOC"),
     "REGPRUNE_CHECKPOINTS is a file": (GRID, {"REGPRUNE_CHECKPOINTS": "{file}"}, "REGPRUNE_CHECKPOINTS"),
     "-p seeds as a string": (RUN + ["-p", "seeds", '"12"'], {}, "seeds"),
     "-p seeds not a number": (RUN + ["-p", "seeds", "not-a-number"], {}, "seeds"),

@@ -197,6 +197,7 @@ RESULTS = Field("a writable folder, file:// folder or URL of an installed fsspec
 def fields() -> dict[str, Field]:
     """Every value a user can give, by name (environment variables by theirs)."""
     from .chapters import CHAPTERS
+    from . import allocator
     from .experiment import SEED_MAX
     from .profiles import PROFILES
     from .progress import MODES
@@ -228,6 +229,7 @@ def fields() -> dict[str, Field]:
         "REGPRUNE_CHECKPOINTS": WRITABLE,
         "REGPRUNE_CACHE": WRITABLE,
         "REGPRUNE_PROGRESS": choice(MODES[1:]),
+        "REGPRUNE_MALLOC": choice(allocator.MODES),
     }
 
 
