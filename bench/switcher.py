@@ -28,7 +28,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from common import finish
-from regprune import environment, models, reparam
+from regprune import allocator, environment, models, reparam
 from regprune.switcher import switched_layers
 
 BATCH = 64  # paper 002, Sec. 4
@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=11)
     args = parser.parse_args()
+    allocator.reuse_freed_memory()  # as fit does (before 2026-12-04 18:00 the bench ran without it)
     t0 = time.perf_counter()
     variants = {"plain": step_fn(build(None))}
     for mode in ("connection", "neuron"):
