@@ -1,5 +1,5 @@
-"""``regprune.allocator``: malloc keeps freed tensor memory, so training steps stop page-faulting,
-and the numbers trained are the same bit for bit. Each case trains in its own process: the
+"""``regprune.allocator``: malloc keeps freed tensor memory, so a large evaluation batch stops
+page-faulting, and what is trained and evaluated is the same bit for bit. Each case trains in its own process: the
 tuning is process-wide and applied once."""
 
 from __future__ import annotations
