@@ -15,6 +15,12 @@ code against the code before a speed-up (``bench/results/retime.json``), it mult
 training time of every run of that kind by the measured factor. The stored runs' own figures
 stay as they are (they are what the runs took).
 
+*Alone*: many runs shared the 2 cores with tests, benchmarks or another run, which only ever
+lengthens an epoch. The estimate "alone" gives each stored run its epochs times the lower
+quartile of its own epoch times (``history[].time``; runs with fewer than 4 epochs keep their
+training time), scaled by the re-timed factor like "today", plus the same analysis time: what the
+run would take with the CPU to itself. Missing runs are projected the same way from these.
+
 The CIFAR grids (JPEG copy) are shown apart: issue 27 gives them their own budget (about 12
 machine-hours), beside issue 31's target for the whole profile (8 hours). Every run of this
 script appends its totals to ``bench/results/regeneration_history.csv``: the trend.
@@ -40,7 +46,18 @@ from regprune import chapters, environment, results
 RESULTS = Path(__file__).with_name("results")
 CIFAR_BUDGET_HOURS = 12.0  # issue 27: the CIFAR part of the cpu profile, at most about 12 machine-hours
 HISTORY_FIELDS = ["created", "commit", "stored_hours", "train_hours", "projected_missing_hours",
-                  "today_hours", "cifar_hours", "other_hours", "unknown"]
+                  "today_hours", "cifar_hours", "other_hours", "unknown", "alone_hours"]
+ALONE_MIN_EPOCHS = 4  # fewer epochs give no quartile worth the name
+
+
+def alone_train_s(record: dict) -> float:
+    """A run's training time had it had the CPU to itself: its epochs x the lower quartile of its
+    epoch times (never more than the training time it took)."""
+    train = min(record.get("metrics", {}).get("train_time_s") or record["wall_time_s"], record["wall_time_s"])
+    times = sorted(t for row in record.get("history", []) if isinstance(t := row.get("time"), (int, float)))
+    if len(times) < ALONE_MIN_EPOCHS:
+        return train
+    return min(train, len(times) * times[len(times) // 4])
 
 
 def remeasured_analysis(root: Path = RESULTS) -> dict[tuple[str, str], float]:
@@ -70,35 +87,54 @@ def grid_costs(remeasured: dict[tuple[str, str], float], factors: dict[tuple, fl
     grids = {grid: results.stored(configs) for grid in chapters.CHAPTERS.names()
              if (configs := chapters.configs(grid, "cpu"))}
     by_shape: dict[tuple, list[float]] = {}  # stored wall times of every grid, by run shape
+    alone_by_shape: dict[tuple, list[float]] = {}  # and the same runs alone
     for found, _ in grids.values():
         for r in found:
             if r.get("wall_time_s"):
                 by_shape.setdefault(shape(r["config"]), []).append(r["wall_time_s"])
+                alone_by_shape.setdefault(shape(r["config"]), []).append(
+                    r["wall_time_s"] - min(r.get("metrics", {}).get("train_time_s") or r["wall_time_s"], r["wall_time_s"])
+                    + alone_train_s(r))
     rows = []
     for grid, (found, missing) in grids.items():
         configs = [r["config"] for r in found] + list(missing)
         timed = [r for r in found if r.get("wall_time_s")]
         walls = [r["wall_time_s"] for r in timed]
         train = [min(r.get("metrics", {}).get("train_time_s") or r["wall_time_s"], r["wall_time_s"]) for r in timed]
-        today = [t * (factors or {}).get(kind(r["config"]), 1.0)
-                 + remeasured.get((grid, r["config"]["model"]["name"]), r["wall_time_s"] - t)
-                 for r, t in zip(timed, train)]
+        after = [remeasured.get((grid, r["config"]["model"]["name"]), r["wall_time_s"] - t) for r, t in zip(timed, train)]
+        scale = [(factors or {}).get(kind(r["config"]), 1.0) for r in timed]
+        today = [t * f + a for t, f, a in zip(train, scale, after)]
+        alone = [alone_train_s(r) * f + a for r, f, a in zip(timed, scale, after)]
         cpus = Counter(r.get("env", {}).get("cpu_model") or r.get("env", {}).get("device_name", "?") for r in found)
         median = statistics.median(walls) / 60 if walls else None
         # no run of this grid stored yet: each missing run at the median of stored runs of its shape elsewhere
         alike = [statistics.median(by_shape[shape(c)]) for c in missing if shape(c) in by_shape] if not walls else []
         by_analogy = bool(alike) and len(alike) == len(missing)
         projected = len(missing) * median / 60 if median else sum(alike) / 3600 if by_analogy else None
+        alone_alike = [statistics.median(alone_by_shape[shape(c)]) for c in missing] if by_analogy else []
+        alone_projected = (len(missing) * statistics.median(alone) / 3600 if alone
+                           else sum(alone_alike) / 3600 if by_analogy else None)
         rows.append({"grid": grid, "cifar": is_cifar(configs), "runs": len(configs), "stored": len(found),
                      "missing": len(missing), "stored_hours": sum(walls) / 3600, "train_hours": sum(train) / 3600,
                      "today_hours": sum(today) / 3600, "median_run_min": median,
                      "projected_missing_hours": projected, "projected_by_analogy": by_analogy,
+                     "alone_hours": sum(alone) / 3600, "alone_projected_missing_hours": alone_projected,
                      "remeasured": sorted(m for g, m in remeasured if g == grid),
                      "retimed_runs": sum(kind(r["config"]) in (factors or {}) for r in timed), "cpus": dict(cpus)})
     return rows
 
 
 def append_history(path: Path, row: dict) -> None:
+    """One row per run of this script; a file written with fewer fields gets the new header, its
+    rows kept as they were (the new fields empty)."""
+    if path.exists():
+        with path.open(newline="") as f:
+            old = list(csv.DictReader(f))
+        if old and list(old[0]) != HISTORY_FIELDS:
+            with path.open("w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=HISTORY_FIELDS, restval="")
+                w.writeheader()
+                w.writerows(old)
     new = not path.exists()
     with path.open("a", newline="") as f:
         w = csv.DictWriter(f, fieldnames=HISTORY_FIELDS)
@@ -121,14 +157,17 @@ def main() -> None:
     unknown = [r["grid"] for r in rows if r["missing"] and r["projected_missing_hours"] is None]
     part = {flag: sum(r["today_hours"] + (r["projected_missing_hours"] or 0) for r in rows if r["cifar"] == flag)
             for flag in (True, False)}
+    alone = {flag: sum(r["alone_hours"] + (r["alone_projected_missing_hours"] or 0) for r in rows if r["cifar"] == flag)
+             for flag in (True, False)}
     lines = [f"{'grid':<22} {'runs':>5} {'stored':>7} {'missing':>8} {'stored h':>9} {'train h':>8} "
-             f"{'today h':>8} {'median min':>11} {'missing h':>10}"]
+             f"{'today h':>8} {'median min':>11} {'missing h':>10} {'alone h':>8}"]
     for r in rows:
         med = f"{r['median_run_min']:.1f}" if r["median_run_min"] else "-"
         miss = (f"{r['projected_missing_hours']:.1f}{'*' if r['projected_by_analogy'] else ''}"
                 if r["projected_missing_hours"] is not None else ("?" if r["missing"] else "0"))
         lines.append(f"{r['grid']:<22} {r['runs']:>5} {r['stored']:>7} {r['missing']:>8} {r['stored_hours']:>9.1f} "
-                     f"{r['train_hours']:>8.1f} {r['today_hours']:>8.1f} {med:>11} {miss:>10}")
+                     f"{r['train_hours']:>8.1f} {r['today_hours']:>8.1f} {med:>11} {miss:>10} "
+                     f"{r['alone_hours'] + (r['alone_projected_missing_hours'] or 0):>8.1f}")
     unknown_txt = f" + unknown for {', '.join(unknown)} (no run stored yet)" if unknown else ""
     lines.append(f"whole cpu profile: {total['stored_hours']:.1f} h as stored ({total['train_hours']:.1f} h of it "
                  f"training), {total['today_hours']:.1f} h with today's code (re-measured analysis"
@@ -140,11 +179,16 @@ def main() -> None:
                      "data set and epochs in other grids")
     lines.append(f"  MNIST and LIBSVM grids: {part[False]:.1f} h; CIFAR-10 (JPEG q75 copy) grids: {part[True]:.1f} h"
                  f"{unknown_txt} (issue 27's budget for them: about {CIFAR_BUDGET_HOURS:g} h)")
+    lines.append(f"  alone (each run with the CPU to itself: its epochs x its lower-quartile epoch time, missing runs "
+                 f"projected alike): {alone[True] + alone[False]:.1f} h, MNIST and LIBSVM {alone[False]:.1f} h, "
+                 f"CIFAR {alone[True]:.1f} h")
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     result = {"created": created, "grids": rows, "stored_hours": total["stored_hours"],
               "train_hours": total["train_hours"], "today_hours": total["today_hours"],
               "projected_missing_hours": projected, "unknown": unknown, "target_hours": args.target_hours,
-              "cifar_hours": part[True], "other_hours": part[False], "cifar_budget_hours": CIFAR_BUDGET_HOURS}
+              "cifar_hours": part[True], "other_hours": part[False], "cifar_budget_hours": CIFAR_BUDGET_HOURS,
+              "alone_hours": alone[True] + alone[False], "alone_cifar_hours": alone[True],
+              "alone_other_hours": alone[False]}
     finish(result, "\n".join(lines), time.perf_counter() - t0, Path(args.out))
     commit = environment.git_commit(str(Path(__file__).parent)).get("git_commit", "")[:7]
     append_history(Path(args.history), {**result, "commit": commit, "unknown": " ".join(unknown)})

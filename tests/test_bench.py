@@ -70,10 +70,35 @@ def test_regeneration_sums_the_stored_runs(tmp_path):
     today = sum(today_s(r) for r in comparison) / 3600
     assert rows["comparison"]["today_hours"] == pytest.approx(today)
     assert not rows["vc_bound"]["cifar"] and rows["vc_bound_cifar"]["cifar"]
+
+    def alone_s(r):  # flops_pruning: no re-timed kind, no re-measured analysis; epochs x lower-quartile epoch
+        train = min(r["metrics"]["train_time_s"], r["wall_time_s"])
+        epochs = sorted(h["time"] for h in r["history"])
+        return r["wall_time_s"] - train + min(train, len(epochs) * epochs[len(epochs) // 4])
+
+    flops, _ = results.stored(chapters.configs("flops_pruning", "cpu"))
+    assert flops and rows["flops_pruning"]["alone_hours"] == pytest.approx(sum(alone_s(r) for r in flops) / 3600)
+    assert all(r["alone_hours"] <= r["today_hours"] + 1e-9 for r in rows.values())  # alone never costs more
     assert result["cifar_hours"] + result["other_hours"] == pytest.approx(
         result["today_hours"] + result["projected_missing_hours"])
     lines = history.read_text().splitlines()
     assert len(lines) == 3 and lines[0].startswith("created,commit,stored_hours")  # header + one row per run
+    assert lines[0].endswith(",alone_hours")
+
+
+def test_regeneration_history_keeps_rows_written_with_fewer_fields(tmp_path):
+    """A history file from before a field was added gets the new header; its rows stay, the new field empty."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import regeneration
+
+    path = tmp_path / "history.csv"
+    old = regeneration.HISTORY_FIELDS[:-1]
+    path.write_text(",".join(old) + "\n" + ",".join(["2026-12-03T12:36:08Z", "e35910e"] + ["1.00"] * (len(old) - 2)) + "\n")
+    regeneration.append_history(path, {k: 2.0 for k in regeneration.HISTORY_FIELDS} | {"created": "x", "commit": "y"})
+    lines = path.read_text().splitlines()
+    assert lines[0] == ",".join(regeneration.HISTORY_FIELDS) and len(lines) == 3
+    assert lines[1].startswith("2026-12-03T12:36:08Z,e35910e,1.00") and lines[1].endswith(",")
+    assert lines[2].endswith(",2.00")
 
 
 def test_retime_times_one_epoch_of_training_without_the_analysis_hooks():
