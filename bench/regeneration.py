@@ -50,10 +50,15 @@ HISTORY_FIELDS = ["created", "commit", "stored_hours", "train_hours", "projected
 ALONE_MIN_EPOCHS = 4  # fewer epochs give no quartile worth the name
 
 
+def train_s(record: dict) -> float:
+    """The training part of a run's wall time (all of it when the record does not split it)."""
+    return min(record.get("metrics", {}).get("train_time_s") or record["wall_time_s"], record["wall_time_s"])
+
+
 def alone_train_s(record: dict) -> float:
     """A run's training time had it had the CPU to itself: its epochs x the lower quartile of its
     epoch times (never more than the training time it took)."""
-    train = min(record.get("metrics", {}).get("train_time_s") or record["wall_time_s"], record["wall_time_s"])
+    train = train_s(record)
     times = sorted(t for row in record.get("history", []) if isinstance(t := row.get("time"), (int, float)))
     if len(times) < ALONE_MIN_EPOCHS:
         return train
@@ -92,15 +97,13 @@ def grid_costs(remeasured: dict[tuple[str, str], float], factors: dict[tuple, fl
         for r in found:
             if r.get("wall_time_s"):
                 by_shape.setdefault(shape(r["config"]), []).append(r["wall_time_s"])
-                alone_by_shape.setdefault(shape(r["config"]), []).append(
-                    r["wall_time_s"] - min(r.get("metrics", {}).get("train_time_s") or r["wall_time_s"], r["wall_time_s"])
-                    + alone_train_s(r))
+                alone_by_shape.setdefault(shape(r["config"]), []).append(r["wall_time_s"] - train_s(r) + alone_train_s(r))
     rows = []
     for grid, (found, missing) in grids.items():
         configs = [r["config"] for r in found] + list(missing)
         timed = [r for r in found if r.get("wall_time_s")]
         walls = [r["wall_time_s"] for r in timed]
-        train = [min(r.get("metrics", {}).get("train_time_s") or r["wall_time_s"], r["wall_time_s"]) for r in timed]
+        train = [train_s(r) for r in timed]
         after = [remeasured.get((grid, r["config"]["model"]["name"]), r["wall_time_s"] - t) for r, t in zip(timed, train)]
         scale = [(factors or {}).get(kind(r["config"]), 1.0) for r in timed]
         today = [t * f + a for t, f, a in zip(train, scale, after)]

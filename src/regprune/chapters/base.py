@@ -13,6 +13,7 @@ CHAPTERS = Registry("chapter")
 # CIFAR-10 as every chapter trains on it: 5,000 of the 50,000 training images held out for validation
 CIFAR10 = {"name": "cifar10", "val_split": 5000, "split_seed": 0, "download": True}  # torchvision's files
 CIFAR10_JPEG = {"name": "cifar10-jpeg", "val_split": 5000, "split_seed": 0}  # the JPEG q75 copy: the cpu profiles
+CIFAR100 = {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}  # paper profiles only
 PAPER_CIFAR10 = "REGPRUNE_PAPER_CIFAR10"
 
 

@@ -25,7 +25,7 @@ from itertools import product
 from typing import Any, Sequence
 
 from ..profiles import pick
-from .base import CHAPTERS, CIFAR10_JPEG, paper_cifar10
+from .base import CHAPTERS, CIFAR10_JPEG, CIFAR100, paper_cifar10
 
 CHAPTER = "efficiency_llr"
 OUTPUTS = {"softmax": {"name": "cross_entropy"}, "llr": {"name": "llr"}}
@@ -136,7 +136,7 @@ CIFAR = {
     },
     "paper": {
         "datasets": {"cifar10": paper_cifar10(),
-                     "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
+                     "cifar100": dict(CIFAR100)},
         "models": {d: ["resnet20", "resnet32", "resnet56", "densenet40", "densenet60", "densenet100"]
                    for d in ("cifar10", "cifar100")},
         "train": {"precision": "auto"},

@@ -34,7 +34,7 @@ import math
 from typing import Any, Sequence
 
 from ..profiles import loads_stored, pick
-from .base import CHAPTERS, paper_cifar10
+from .base import CHAPTERS, CIFAR100, paper_cifar10
 
 CHAPTER = "switcher_network"
 SNN_LR = 0.01  # the SNN's own learning rate (lr x lr_scale); one stored run uses the paper's 0.1
@@ -146,7 +146,7 @@ CIFAR = {
     },
     "paper": {
         "datasets": {"cifar10": paper_cifar10(),
-                     "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
+                     "cifar100": dict(CIFAR100)},
         "models": CIFAR_MODELS,
         # the paper gives no epoch count: 200 epochs with the plateau rule (patience 10)
         "train": {"epochs": 200, "patience": 10, "weight_decay": 5e-4, "precision": "auto"},

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..profiles import loads_stored, pick
-from .base import CHAPTERS, CIFAR10_JPEG, paper_cifar10
+from .base import CHAPTERS, CIFAR10_JPEG, CIFAR100, paper_cifar10
 
 CHAPTER = "weight_compander"
 LEARNABLE_INIT = {"a": 0.5, "b": 1.0}
@@ -233,7 +233,7 @@ CIFAR = {
     },
     "paper": {
         "datasets": {"cifar10": paper_cifar10(),
-                     "cifar100": {"name": "cifar100", "val_split": 5000, "split_seed": 0, "download": True}},
+                     "cifar100": dict(CIFAR100)},
         "cells": CIFAR_CELLS,
         "train": {"precision": "auto"},
         "grid": {"a": PAPER_GRID, "b": PAPER_GRID},
