@@ -10,9 +10,10 @@ measured in the same run:
   ``weight_norm``, and ``mask`` (a :class:`regprune.pruning.WeightMask` from
   ``std_thresholds(model, 0.5, 0.5)``);
 * **one timed unit** is a training step exactly as :func:`regprune.train.fit` does it:
-  forward, cross-entropy, plus the effective-weight-decay penalty the engine adds when a
-  reparam asks for it (forward and penalty inside the engine's ``parametrized.step_cache``,
-  so each parametrized weight is computed once per step), ``zero_grad``, backward, SGD step
+  forward, cross-entropy, plus the effective weight decay the engine adds when a reparam asks
+  for it (folded into the compander's backward since 2026-12-04 21:00, a penalty for the others;
+  forward and penalty inside the engine's ``parametrized.effective_decay`` step context, so each
+  parametrized weight is computed once per step), ``zero_grad``, backward, SGD step
   (momentum 0.9, weight decay 5e-4 through ``parameter_groups``), conv nets in channels_last as
   the engine's ``"auto"``; malloc keeps freed memory (:mod:`regprune.allocator`), as in ``fit``.
   Before 2026-12-04 18:00 it did not: glibc then mapped and unmapped the step's temporaries
@@ -137,8 +138,7 @@ class Trainer:
         if channels_last:
             model.to(memory_format=torch.channels_last)
         self.optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
-        self.penalties = parametrized.decay_penalties(model, cfg.weight_decay)
-        self.step_cache = parametrized.step_cache(model, self.penalties)
+        self.penalties, self.step_context = parametrized.effective_decay(model, cfg.weight_decay)
         self.loss = CrossEntropy()
         self.last_loss = torch.zeros(())
         model.train()
@@ -150,7 +150,7 @@ class Trainer:
             x, y = batches[i % len(batches)]
             if self.cl:
                 x = x.contiguous(memory_format=torch.channels_last)
-            with self.step_cache():
+            with self.step_context():
                 out = step_model(x)
                 batch_loss = loss(out, y)
                 total = batch_loss

@@ -55,7 +55,9 @@ def _overhead(row: dict, target: float) -> tuple[str, bool | str]:
 def _when(result: dict) -> str:
     env = result.get("environment", {})
     commit = (env.get("git_commit") or "")[:7]
-    return " ".join(p for p in (result.get("created", "")[:10], commit, "(dirty)" if env.get("git_dirty") else "") if p)
+    cpu = f"on {env['cpu_model']}" if env.get("device", "cpu") == "cpu" and env.get("cpu_model") else ""
+    return " ".join(p for p in (result.get("created", "")[:10], commit, "(dirty)" if env.get("git_dirty") else "", cpu)
+                    if p)
 
 
 def _switcher(result: dict) -> list[dict]:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from regprune import experiment, models, reparam, results
+from regprune import experiment, models, parametrized, reparam, results
 from regprune.data import ArrayDataset, Splits
 from regprune.losses import Loss
 from regprune.reparam import Compander, PowerProp, WeightNorm
@@ -340,3 +340,59 @@ def test_compander_training_matches_a_written_out_reference(spec):
         assert torch.allclose(m.bias.detach(), ref[f"{name}.bias"].detach(), rtol=1e-5, atol=1e-6)
     if spec.get("learnable"):
         assert float(net[4].parametrizations.weight[0].a.detach()) != spec["a"]  # the scales did train
+
+
+def _grads(net: nn.Module, splits: Splits) -> tuple[torch.Tensor, torch.Tensor]:
+    """dCE/dv of the last layer through the net's parametrization, and written out by hand
+    (``w = 0.8 * atan(v / 0.5)`` on a plain copy, autograd): the bare chain rule, no decay."""
+    net.zero_grad(set_to_none=True)
+    nn.functional.cross_entropy(net(splits.train.x), splits.train.y).backward()
+    chain = net[4].parametrizations.weight
+    v = chain.original.detach().clone().requires_grad_(True)
+    plain = {"4.weight": 0.8 * torch.atan(v / 0.5), "0.weight": net[0].weight.detach()}
+    plain.update({k: t for k, t in net.state_dict().items() if "parametrizations" not in k})
+    out = torch.func.functional_call(small_net().eval(), plain, (splits.train.x,))
+    nn.functional.cross_entropy(out, splits.train.y).backward()
+    return chain.original.grad.clone(), v.grad
+
+
+def test_folded_decay_acts_only_inside_a_training_step():
+    """The compander's decay is folded into its backward during a training step only: inside the
+    engine's step context the gradient gains ``lam * Psi(v) * Psi'(v)``; outside it, and after
+    ``fit``, a backward gives the bare chain rule."""
+    splits = tiny_splits()
+    net = reparam.apply(small_net(), {"name": "compander", "a": 0.8, "b": 0.5})
+    net.eval()  # batch norm in eval mode: the same function in every pass
+    ours, bare = _grads(net, splits)
+    assert torch.allclose(ours, bare, atol=1e-6)
+    weight_decay = 0.5
+    penalties, context = parametrized.effective_decay(net, weight_decay)
+    assert penalties == []  # both layers fold
+    net.zero_grad(set_to_none=True)
+    with context():
+        nn.functional.cross_entropy(net(splits.train.x), splits.train.y).backward()
+    chain = net[4].parametrizations.weight
+    v = chain.original.detach()
+    expected = bare + weight_decay * 0.8 * torch.atan(v / 0.5) * chain[0].derivative(v)
+    assert torch.allclose(chain.original.grad, expected, atol=1e-6)
+    fit(net, splits, TrainConfig(epochs=1, batch_size=32, lr=0.1, weight_decay=weight_decay, select="last"),
+        progress="none")
+    assert all(m.parametrizations.weight[0].folded_decay == 0.0 for m in (net[0], net[4]))
+    net.eval()
+    ours, bare = _grads(net, splits)
+    assert torch.allclose(ours, bare, atol=1e-6)
+
+
+def test_decay_is_a_penalty_where_it_cannot_be_folded():
+    """Under a loss scaler (the folded term would miss the scale), behind a mask, or for a
+    parametrization without ``fold_decay`` (Powerpropagation), the decay stays a loss penalty."""
+    from regprune.pruning import apply_masks
+    net = reparam.apply(small_net(), {"name": "compander", "a": 0.8, "b": 0.5})
+    penalties, _ = parametrized.effective_decay(net, 0.1, loss_scaled=True)
+    assert [len(p.layers) for p in penalties] == [2]
+    apply_masks(net, {"4": torch.ones_like(net[4].weight)})
+    penalties, _ = parametrized.effective_decay(net, 0.1)
+    assert [p.layers for p in penalties] == [[net[4]]]  # the masked layer; layer 0 folds
+    penalties, _ = parametrized.effective_decay(reparam.apply(small_net(), {"name": "powerprop"}), 0.1)
+    assert [len(p.layers) for p in penalties] == [2]
+    assert parametrized.effective_decay(net, 0.0)[0] == []

@@ -4,7 +4,9 @@
 * ``decay_effective = True``: weight decay acts on the effective weight ``Psi(v)``, not on
   ``v`` (paper 001's rule for fixed ``a, b``, "to get comparable results"): the optimizer
   leaves ``v`` undecayed and :class:`EffectiveWeightDecay` adds ``lambda/2 * ||Psi(v)||^2``
-  to the loss, the same gradient ``lambda * w`` that plain SGD weight decay gives ``w``;
+  to the loss, the same gradient ``lambda * w`` that plain SGD weight decay gives ``w``; a
+  parametrization with ``fold_decay(lam)`` adds that gradient in its own backward instead
+  (:func:`effective_decay`);
 * parameters owned by a parametrization (the learnable ``a, b``) never get weight decay;
 * ``derivative(v)``: ``Psi'(v)`` elementwise, for the modified adaptive optimizers
   (:func:`derivative_scaled`).
@@ -16,7 +18,7 @@ weights and the standard inference cost.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -105,8 +107,8 @@ class EffectiveWeightDecay:
     """Penalty ``lambda/2 * sum ||w||^2`` over the effective weights of ``decay_effective`` layers:
     its gradient on ``v`` is ``lambda * Psi(v) * Psi'(v)``, i.e. decay on ``Psi(v)``, not ``v``.
 
-    Inside :func:`step_cache` it reads the weights the forward pass computed, so ``Psi`` runs
-    once per step."""
+    Inside the step context of :func:`effective_decay` it reads the weights the forward pass
+    computed, so ``Psi`` runs once per step."""
 
     def __init__(self, weight_decay: float, layers: list[nn.Module]):
         self.weight_decay, self.layers = float(weight_decay), layers
@@ -115,20 +117,38 @@ class EffectiveWeightDecay:
         return _HalfSquaredNorm.apply(self.weight_decay, *[m.weight for m in self.layers])
 
 
-def decay_penalties(model: nn.Module, weight_decay: float) -> list[EffectiveWeightDecay]:
-    """The penalty the engine adds to the loss for ``decay_effective`` parametrizations (none when
-    ``weight_decay`` is 0 or no weight asks for it)."""
+def effective_decay(model: nn.Module, weight_decay: float, *, loss_scaled: bool = False,
+                    penalties: Sequence = ()) -> tuple[list[EffectiveWeightDecay], Callable[[], ContextManager]]:
+    """How a training step decays the weights of ``decay_effective`` parametrizations, and the
+    context its forward pass and penalties run in: ``(decay penalties to add to the loss, context)``.
+
+    A weight parametrized by one parametrization that offers ``fold_decay(lam)`` (the companders)
+    gets the decay's gradient ``lam * w`` inside that parametrization's backward, switched on by the
+    context for each step's forward only (so no other use of the model sees it). The others get
+    :class:`EffectiveWeightDecay`, as does every weight under a loss scaler (``loss_scaled``: the
+    folded term would miss the scale). The context also caches each parametrized weight
+    (``parametrize.cached()``) when any penalty (these, or the caller's ``penalties``) reads the
+    weights, so ``Psi`` runs once per step."""
     layers = effective_decay_layers(model) if weight_decay > 0 else []
-    return [EffectiveWeightDecay(weight_decay, layers)] if layers else []
+    folds = [] if loss_scaled else [
+        plist[0] for m in layers for plist in [m.parametrizations.weight]
+        if len(plist) == 1 and hasattr(plist[0], "fold_decay")]
+    rest = [m for m in layers if m.parametrizations.weight[0] not in folds]
+    decay = [EffectiveWeightDecay(weight_decay, rest)] if rest else []
+    cache = bool(decay or penalties) and any(parametrize.is_parametrized(m) for m in model.modules())
 
+    @contextlib.contextmanager
+    def step_context():
+        for f in folds:
+            f.fold_decay(weight_decay)
+        try:
+            with parametrize.cached() if cache else contextlib.nullcontext():
+                yield
+        finally:
+            for f in folds:
+                f.fold_decay(0.0)
 
-def step_cache(model: nn.Module, penalties: list) -> Callable[[], ContextManager]:
-    """The context a training step computes its forward pass and penalties in: with penalties on a
-    parametrized model, ``parametrize.cached()``, so each parametrized weight is computed once per
-    step and the penalties read the forward's value (and its autograd graph); otherwise nothing."""
-    if penalties and any(parametrize.is_parametrized(m) for m in model.modules()):
-        return parametrize.cached
-    return contextlib.nullcontext
+    return decay, (step_context if folds else parametrize.cached if cache else contextlib.nullcontext)
 
 
 def derivatives(model: nn.Module) -> dict[int, Callable[[], Tensor]]:

@@ -398,8 +398,9 @@ def fit(
     if cl:
         model.to(memory_format=torch.channels_last)
     optimizer = OPTIMIZERS.get(cfg.optimizer)(parameter_groups(model, cfg), cfg, model)
-    penalties = list(penalties) + parametrized.decay_penalties(model, cfg.weight_decay)
-    step_cache = parametrized.step_cache(model, penalties)  # each parametrized weight computed once per step
+    decay, step_context = parametrized.effective_decay(model, cfg.weight_decay, loss_scaled=scaler is not None,
+                                                       penalties=penalties)
+    penalties = list(penalties) + decay
     for p in penalties:
         if hasattr(p, "attach"):
             p.attach(model)
@@ -440,7 +441,7 @@ def fit(
                 x, y = t(x, y, gen)
             if cl:
                 x = x.contiguous(memory_format=torch.channels_last)
-            with step_cache():
+            with step_context():
                 with _autocast(cfg, device):
                     out = step_model(x)
                     batch_loss = loss(out, y)
