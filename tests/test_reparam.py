@@ -396,3 +396,24 @@ def test_decay_is_a_penalty_where_it_cannot_be_folded():
     penalties, _ = parametrized.effective_decay(reparam.apply(small_net(), {"name": "powerprop"}), 0.1)
     assert [len(p.layers) for p in penalties] == [2]
     assert parametrized.effective_decay(net, 0.0)[0] == []
+
+
+def test_folded_decay_trains_as_the_penalty_does_in_bf16_channels_last(monkeypatch):
+    """The CIFAR runs' setting (bf16 autocast, channels_last, a = 1, b = 0.6): fit with the decay
+    folded into the compander's backward and fit with it as a loss penalty (the engine's path
+    under a loss scaler, forced here) end at the same weights, up to float rounding."""
+    splits = tiny_splits(64)
+    cfg = TrainConfig(epochs=3, batch_size=16, lr=0.1, momentum=0.9, weight_decay=0.05, select="last",
+                      precision="bf16", channels_last=True)
+    finals = []
+    for forced in (False, True):
+        if forced:
+            real = parametrized.effective_decay
+            monkeypatch.setattr(parametrized, "effective_decay",
+                                lambda *a, **k: real(*a, **{**k, "loss_scaled": True}))
+        net = reparam.apply(small_net(), {"name": "compander", "a": 1.0, "b": 0.6})
+        fit(net, splits, cfg, progress="none")
+        finals.append({k: p.detach().clone() for k, p in net.named_parameters()})
+    folded, penalty = finals
+    for k in folded:
+        assert torch.allclose(folded[k], penalty[k], rtol=1e-4, atol=1e-6), k
