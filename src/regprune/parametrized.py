@@ -130,10 +130,13 @@ def effective_decay(model: nn.Module, weight_decay: float, *, loss_scaled: bool 
     (``parametrize.cached()``) when any penalty (these, or the caller's ``penalties``) reads the
     weights, so ``Psi`` runs once per step."""
     layers = effective_decay_layers(model) if weight_decay > 0 else []
-    folds = [] if loss_scaled else [
-        plist[0] for m in layers for plist in [m.parametrizations.weight]
-        if len(plist) == 1 and hasattr(plist[0], "fold_decay")]
-    rest = [m for m in layers if m.parametrizations.weight[0] not in folds]
+
+    def foldable(layer: nn.Module) -> bool:
+        plist = layer.parametrizations.weight
+        return not loss_scaled and len(plist) == 1 and hasattr(plist[0], "fold_decay")
+
+    folds = [m.parametrizations.weight[0] for m in layers if foldable(m)]
+    rest = [m for m in layers if not foldable(m)]
     decay = [EffectiveWeightDecay(weight_decay, rest)] if rest else []
     cache = bool(decay or penalties) and any(parametrize.is_parametrized(m) for m in model.modules())
 
