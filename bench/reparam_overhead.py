@@ -20,7 +20,12 @@ measured in the same run:
   while the variants took turns (about 700 page faults a step for the LeNet-300-100 compander,
   35 for plain), which a real fit does only in its first epochs, so the stored overheads were off;
   inputs are random MNIST-shaped (1x28x28) or CIFAR-shaped (3x32x32) batches of 128,
-  10 classes (speed does not depend on the values; the lr is 0.01 so nothing diverges);
+  10 classes, 32 of them cycled through (the lr is 0.01 so nothing diverges). Speed does depend on
+  the values in one way: gradients that fall below the smallest normal float (subnormals) take
+  this CPU many times as long. Until 2026-12-05 the bench cycled through 4 batches, which the
+  learned compander memorized (loss 3e-8) until its gradients went subnormal, and its stored
+  LeNet-300-100 overhead (+370%) was that, not the compander (+74% with subnormals flushed, +71%
+  on 32 batches). Each row keeps its last training loss; one below 1e-4 is flagged;
 * **method**: one model per variant (same seed), each warmed up, then interleaved: for
   every repeat, every variant (starting one further along each repeat) times ``steps``
   steps with ``time.perf_counter()``. Per variant: the ratio of its step time to plain's in
@@ -78,7 +83,8 @@ MASK_THETA = 0.5  # theta_conv = theta_fc for the mask variant (prunes |w| < 0.5
 DEFAULT_STEPS = {"lenet300": 60, "lenet5": 15, "resnet20": 12}  # ResNet-20 at 3 steps a round spread +-25%
 DEFAULT_REPEATS = 7
 DEFAULT_WARMUP = 5
-DATA_BATCHES = 4  # distinct random batches cycled through, as a loader would hand out
+DATA_BATCHES = 32  # distinct random batches cycled through, as a loader hands them out (4 got memorized)
+MEMORIZED_LOSS = 1e-4  # a last training loss below this: the data was memorized, subnormals may slow the step
 OUT = Path(__file__).resolve().parent / "results" / "reparam_overhead.json"
 OUT_COMPILED = OUT.with_name("reparam_overhead_compiled.json")
 
@@ -106,6 +112,8 @@ COLUMNS = {
     "overhead_pct": "(time_ratio - 1) * 100",
     "penalty": "whether the step adds reparam.EffectiveWeightDecay (weight decay on Psi(v))",
     "final_loss": "training loss at the last timed step (null if not finite: timing then suspect)",
+    "memorized": "final_loss below MEMORIZED_LOSS: the random data was learned by heart, and the step's time may "
+                 "include subnormal-float slowdowns that real training does not have",
     "baked_inference_samples_per_s": "eval forward samples per second after reparam.bake",
     "baked_inference_ratio": "median eval-forward time of the baked variant / that of plain "
                              "(1.0 for plain by definition)",
@@ -266,12 +274,17 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
             "overhead_pct": (ratio - 1) * 100,
             "penalty": bool(trainers[name].penalties),
             "final_loss": last if math.isfinite(last) else None,
+            "memorized": math.isfinite(last) and last < MEMORIZED_LOSS,
             **({"kernel_floor_pct": floor[name] / ref_train * 100} if name in floor else {}),
             "baked_inference_samples_per_s": BATCH / infer_time,
             "baked_inference_ratio": infer_time / ref_infer,
             "repeats": repeats,
             "steps": steps,
         })
+    for r in rows:
+        if r["memorized"]:
+            log(f"warning: {model_name} {r['variant']}: last training loss {r['final_loss']:.2g} < {MEMORIZED_LOSS:g}: "
+                "the data was memorized, its time may include subnormal-float slowdowns")
     return rows
 
 

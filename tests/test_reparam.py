@@ -417,3 +417,40 @@ def test_folded_decay_trains_as_the_penalty_does_in_bf16_channels_last(monkeypat
     folded, penalty = finals
     for k in folded:
         assert torch.allclose(folded[k], penalty[k], rtol=1e-4, atol=1e-6), k
+
+
+@pytest.mark.parametrize("fn,a,b", [("arctan", 0.8, 0.5), ("arctan", 1.0, 0.6), ("arctan", 0.7, -0.4),
+                                    ("arsinh", 0.7, 0.9), ("erf", 1.0, 0.6)])
+@pytest.mark.parametrize("decay", [0.0, 0.3])
+def test_fixed_scale_path_is_bit_identical_to_the_general_one(fn, a, b, decay):
+    """Fixed floats ``a, b`` take ``_CompandFixed`` (the compander rides on ``ctx``); it must give
+    exactly the output and the gradient, folded decay included, of the general ``_Compand``
+    that learned scales take (same kernels, same order)."""
+    torch.manual_seed(0)
+    v = (0.3 * torch.randn(40, 30)).requires_grad_(True)
+    g = torch.randn(40, 30)
+    c = Compander(fn, a, b)
+    c.fold_decay(decay)
+    w = c(v)
+    assert w.grad_fn.name().startswith("_CompandFixedBackward")
+    (fast,) = torch.autograd.grad(w, v, g)
+    w_ref = reparam._Compand.apply(v, a, b, fn, decay)
+    (ref,) = torch.autograd.grad(w_ref, v, g)
+    assert torch.equal(w, w_ref) and torch.equal(fast, ref)
+
+
+def test_cached_scalars_first_made_in_inference_mode_still_train():
+    """A fixed compander's scalar operands are made once and shared; made first under
+    ``torch.inference_mode`` (an evaluation before any training), they must not break a later
+    training step."""
+    reparam._scalar.cache_clear()
+    net = reparam.apply(small_net(), {"name": "compander", "a": 0.8, "b": 0.3})  # a b no other test uses
+    x = torch.randn(4, 1, 8, 8)
+    with torch.inference_mode():
+        net(x)
+    assert reparam._scalar.cache_info().currsize > 0
+    penalties, context = parametrized.effective_decay(net, 0.1)
+    with context():
+        loss = net(x).square().mean()
+    loss.backward()
+    assert torch.isfinite(net[4].parametrizations.weight.original.grad).all()

@@ -17,6 +17,7 @@ What the training engine reads from them (``decay_effective``, ``derivative``) i
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any, Callable
@@ -58,6 +59,14 @@ def _value(x: float | Tensor) -> float:
     return float(x.detach()) if isinstance(x, Tensor) else float(x)
 
 
+@functools.lru_cache(maxsize=64)
+def _scalar(value: float, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """A 0-dim tensor of ``value``, made once: a fixed compander's ``|b|``, ``b^2`` and 0 are
+    operands of its kernels every step, and ``torch.full`` cost 3 us each (read-only: never
+    written in place)."""
+    return torch.full((), value, dtype=dtype, device=device)
+
+
 def _f_over(fn: str, v: Tensor, b: float | Tensor) -> tuple[Tensor, float | Tensor]:
     """``(t, s)`` with ``f(v / b) = s * t``, ``s`` a scalar. arctan: ``t = atan2(v, |b|)``,
     ``s = sign(b)`` (atan is odd): one pass, and about 2.5x faster than ``atan(v / b)`` on this
@@ -66,18 +75,18 @@ def _f_over(fn: str, v: Tensor, b: float | Tensor) -> tuple[Tensor, float | Tens
         return COMPANDERS[fn][0](v / b), 1.0
     if isinstance(b, Tensor):  # learned: b may cross zero
         return torch.atan2(v, b.detach().abs()), torch.sign(b.detach())
-    return torch.atan2(v, torch.full((), abs(b), dtype=v.dtype, device=v.device)), math.copysign(1.0, b)
+    return torch.atan2(v, _scalar(abs(b), v.dtype, v.device)), math.copysign(1.0, b)
 
 
 def _grad_v(fn: str, g: Tensor, v: Tensor, a: float | Tensor, b: float | Tensor) -> Tensor:
     """``g * a * f'(v / b) / b``; for arctan ``g * a * b / (b^2 + v^2)``, in two passes."""
     if fn != "arctan":
         return COMPANDERS[fn][1](v / b).mul_(g).mul_(a / b)
-    b2 = b * b if isinstance(b, Tensor) else torch.full((), b * b, dtype=v.dtype, device=v.device)
+    b2 = b * b if isinstance(b, Tensor) else _scalar(b * b, v.dtype, v.device)
     den = torch.addcmul(b2, v, v)
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         return torch.div(g, den).mul_(a * b)
-    return torch.addcdiv(torch.zeros((), dtype=v.dtype, device=v.device), g, den, value=a * b)
+    return torch.addcdiv(_scalar(0.0, v.dtype, v.device), g, den, value=a * b)
 
 
 class _Compand(torch.autograd.Function):
@@ -117,6 +126,29 @@ class _Compand(torch.autograd.Function):
         return (dv if ctx.needs_input_grad[0] else None), da, db, None, None
 
 
+class _CompandFixed(torch.autograd.Function):
+    """:class:`_Compand` for floats ``a, b`` (every fixed compander): the compander rides along on
+    ``ctx``, so a call passes one object instead of four scalars and its backward branches on
+    nothing it need not. The same kernels in the same order (results bit-identical), for about
+    11 us less Python per layer and step (LeNet-300-100: 3 layers, a 1.4 ms plain step)."""
+
+    @staticmethod
+    def forward(ctx, v: Tensor, c: "Compander") -> Tensor:
+        t, s = _f_over(c.fn, v, c.b)
+        ctx.c, ctx.s, ctx.decay = c, s, c.folded_decay
+        ctx.save_for_backward(v, t if ctx.decay else None)
+        scale = c.a * s
+        return t if scale == 1.0 else t * scale
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        v, t = ctx.saved_tensors
+        c = ctx.c
+        if ctx.decay:  # as in _Compand.backward
+            g = torch.add(g, t, alpha=ctx.decay * c.a * ctx.s)
+        return _grad_v(c.fn, g, v, c.a, c.b), None
+
+
 class Compander(nn.Module):
     """``Psi(v) = a * f(v / b)``: compresses large weights (bounded by ``a * sup f``) and, since
     ``Psi'`` is largest at 0, pushes small ones away from zero.
@@ -135,7 +167,9 @@ class Compander(nn.Module):
         self.folded_decay = 0.0
 
     def forward(self, v: Tensor) -> Tensor:
-        return _Compand.apply(v, self.a, self.b, self.fn, self.folded_decay)
+        if isinstance(self.a, Tensor) or isinstance(self.b, Tensor):
+            return _Compand.apply(v, self.a, self.b, self.fn, self.folded_decay)
+        return _CompandFixed.apply(v, self)
 
     def fold_decay(self, lam: float) -> None:
         """While ``lam > 0``, the backward of ``Psi`` adds ``lam * Psi(v)`` to the gradient it
