@@ -12,7 +12,7 @@ update's (counted by ``torch.utils.flop_counter`` on the very calls timed), the 
 if the SNNs' small convolutions ran as efficiently per operation as the plain network's matrix
 products.
 
-Each variant cycles through ``DATA_BATCHES`` random batches. Until 2026-12-05 it took one batch
+Each variant cycles through ``DATA_BATCHES`` random batches. Until 2026-12-04 23:00 it took one batch
 again and again: a network that memorizes its data drives its gradients into subnormal floats,
 which this CPU computes at a fraction of the normal rate (a connection-switcher update grew from
 43 to 270 ms within 70 updates on one batch; with subnormals flushed it stayed at 43 ms). Real
