@@ -14,16 +14,22 @@ import torch
 from . import __version__
 
 
+# stored outputs, not code: a record written while other records await their commit is not "dirty"
+NOT_CODE = ("results", "bench/results")
+
+
 @lru_cache(maxsize=None)
 def git_commit(cwd: str | None = None) -> dict[str, Any]:
-    """HEAD and whether the work tree had changes; empty when not in a git checkout."""
+    """HEAD and whether tracked code differed from it (changes under ``NOT_CODE`` do not count);
+    empty when not in a git checkout."""
     cwd = cwd or str(Path(__file__).resolve().parent)
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return {}
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd, capture_output=True, text=True, timeout=10
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top)",
+             *(f":(top,exclude){p}" for p in NOT_CODE)], cwd=cwd, capture_output=True, text=True, timeout=10
         )
         return {"git_commit": head.stdout.strip(), "git_dirty": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
