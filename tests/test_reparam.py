@@ -444,7 +444,7 @@ def test_cached_scalars_first_made_in_inference_mode_still_train():
     ``torch.inference_mode`` (an evaluation before any training), they must not break a later
     training step."""
     reparam._scalar.cache_clear()
-    net = reparam.apply(small_net(), {"name": "compander", "a": 0.8, "b": 0.3})  # a b no other test uses
+    net = reparam.apply(small_net(), {"name": "compander", "a": 0.8, "b": 0.3})
     x = torch.randn(4, 1, 8, 8)
     with torch.inference_mode():
         net(x)
