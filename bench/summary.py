@@ -85,6 +85,30 @@ def _switcher(result: dict) -> list[dict]:
     return out
 
 
+def _compiled(compiled: dict | None, eager: dict | None) -> list[dict]:
+    """The compander's overhead with every model compiled (``TrainConfig(compile=True)``, an opt-in:
+    compiling changes float rounding), beside what compiling does to the plain step itself, against
+    the eager file's plain step when both ran on one CPU (otherwise speeds do not compare)."""
+    if compiled is None:
+        return []
+    same_cpu = eager is not None and (eager.get("environment", {}).get("cpu_model")
+                                      == compiled.get("environment", {}).get("cpu_model"))
+    out = []
+    for model, target in OVERHEAD_TARGETS.items():
+        by_variant = {r["variant"]: r for r in compiled["rows"] if r["model"] == model}
+        if "compander" not in by_variant:
+            continue
+        measured, met = _overhead(by_variant["compander"], target)
+        plain = by_variant.get("plain")
+        eager_plain = next((r for r in eager["rows"] if r["model"] == model and r["variant"] == "plain"), None) \
+            if same_cpu else None
+        if plain and eager_plain:
+            measured += f"; compiled plain {plain['samples_per_s'] / eager_plain['samples_per_s']:.2f}x eager plain's speed"
+        out.append({"item": f"compander overhead, {model}, compiled (opt-in)", "measured": measured,
+                    "target": f"<= {target:g}%", "met": met, "when": _when(compiled)})
+    return out
+
+
 def rows(root: Path = RESULTS) -> list[dict]:
     """One row per item of issue 31 with its latest stored figure (``met`` None: not measured)."""
     def load(name: str) -> dict | None:
@@ -99,6 +123,7 @@ def rows(root: Path = RESULTS) -> list[dict]:
         measured, met = (None, None) if row is None else _overhead(row, target)
         out.append({"item": f"compander overhead, {model}", "measured": measured, "target": f"<= {target:g}%",
                     "met": met, "when": _when(overhead) if overhead else "not measured"})
+    out += _compiled(load("reparam_overhead_compiled.json"), overhead)
     analysis = load("analysis_lenet5.json")
     out.append({"item": "post-training analysis, LeNet-5 (comparison grid)",
                 "measured": None if analysis is None else f"{analysis['total_s']:.0f} s",

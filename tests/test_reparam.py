@@ -2,6 +2,7 @@
 lands, the modified adaptive optimizer, baking, and their run-config wiring."""
 
 import math
+import shutil
 import warnings
 
 import pytest
@@ -443,14 +444,39 @@ def test_cached_scalars_first_made_in_inference_mode_still_train():
     """A fixed compander's scalar operands are made once and shared; made first under
     ``torch.inference_mode`` (an evaluation before any training), they must not break a later
     training step."""
-    reparam._scalar.cache_clear()
+    reparam._made_once.cache_clear()
     net = reparam.apply(small_net(), {"name": "compander", "a": 0.8, "b": 0.3})
     x = torch.randn(4, 1, 8, 8)
     with torch.inference_mode():
         net(x)
-    assert reparam._scalar.cache_info().currsize > 0
+    assert reparam._made_once.cache_info().currsize > 0
     penalties, context = parametrized.effective_decay(net, 0.1)
     with context():
         loss = net(x).square().mean()
     loss.backward()
     assert torch.isfinite(net[4].parametrizations.weight.original.grad).all()
+
+
+@pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
+                    reason="torch.compile's CPU backend needs a C++ compiler")
+@pytest.mark.parametrize("spec", [
+    {"name": "compander", "a": 0.8, "b": 0.5},  # decay folded into the backward: a float lambda
+    {"name": "compander", "a": 0.5, "b": 1.0, "learnable": "fine", "decay": "effective"},  # a tensor lambda * a
+])
+def test_a_compiled_compander_trains_as_the_eager_one(spec):
+    """``TrainConfig(compile=True)`` trains a compander as eager mode does, to float rounding.
+    Until 2026-12-04 it did not: inductor read the folded decay's ``torch.add(..., alpha=lambda)``
+    as ``alpha = 1``, the weights shrank towards zero and the loss stayed at chance."""
+    torch._dynamo.reset()
+    splits = tiny_splits(64)
+    finals = []
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        net = reparam.apply(nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 3)), dict(spec))
+        cfg = TrainConfig(epochs=3, batch_size=16, lr=0.1, momentum=0.9, weight_decay=0.05, select="last",
+                          compile=compiled)
+        fit(net, splits, cfg, progress="none")
+        finals.append({k: p.detach().clone() for k, p in net.named_parameters()})
+    eager, compiled = finals
+    for k in eager:
+        assert torch.allclose(eager[k], compiled[k], rtol=1e-4, atol=1e-6), k

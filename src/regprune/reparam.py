@@ -60,11 +60,17 @@ def _value(x: float | Tensor) -> float:
 
 
 @functools.lru_cache(maxsize=64)
+def _made_once(value: float, dtype: torch.dtype, device: torch.device) -> Tensor:
+    return torch.full((), value, dtype=dtype, device=device)
+
+
 def _scalar(value: float, dtype: torch.dtype, device: torch.device) -> Tensor:
     """A 0-dim tensor of ``value``, made once: a fixed compander's ``|b|``, ``b^2`` and 0 are
     operands of its kernels every step, and ``torch.full`` cost 3 us each (read-only: never
-    written in place)."""
-    return torch.full((), value, dtype=dtype, device=device)
+    written in place). ``torch.compile`` traces a plain ``torch.full`` (it would warn about the cache)."""
+    if torch.compiler.is_compiling():
+        return torch.full((), value, dtype=dtype, device=device)
+    return _made_once(value, dtype, device)
 
 
 def _f_over(fn: str, v: Tensor, b: float | Tensor) -> tuple[Tensor, float | Tensor]:
@@ -76,6 +82,16 @@ def _f_over(fn: str, v: Tensor, b: float | Tensor) -> tuple[Tensor, float | Tens
     if isinstance(b, Tensor):  # learned: b may cross zero
         return torch.atan2(v, b.detach().abs()), torch.sign(b.detach())
     return torch.atan2(v, _scalar(abs(b), v.dtype, v.device)), math.copysign(1.0, b)
+
+
+def _add_scaled(g: Tensor, t: Tensor, k: float) -> Tensor:
+    """``g + k * t``, one pass (``alpha``). Under ``torch.compile`` it is written ``g + t * k``,
+    which inductor fuses the same: torch 2.13's inductor lowers ``torch.add(g, t, alpha=k)`` with
+    ``k`` a float read from ``ctx`` as ``alpha = 1``, so a compiled compander's folded decay came
+    out ``1 / lambda`` times too large (its weights shrank to zero; tested)."""
+    if torch.compiler.is_compiling():
+        return g + t * k
+    return torch.add(g, t, alpha=k)
 
 
 def _grad_v(fn: str, g: Tensor, v: Tensor, a: float | Tensor, b: float | Tensor) -> Tensor:
@@ -119,7 +135,7 @@ class _Compand(torch.autograd.Function):
         b = scales.pop(0) if ctx.b is None else ctx.b
         if ctx.decay:  # the folded decay: dL/dw + lambda * w, w = a * s * t (see Compander.fold_decay)
             k = ctx.decay * a * ctx.s
-            g = torch.add(g, t, alpha=k) if isinstance(k, float) else torch.addcmul(g, t, k)
+            g = _add_scaled(g, t, k) if isinstance(k, float) else torch.addcmul(g, t, k)
         dv = _grad_v(ctx.fn, g, v, a, b)
         da = (g * t).sum() * ctx.s if ctx.needs_input_grad[1] else None
         db = (dv * v).sum().neg_() / b if ctx.needs_input_grad[2] else None
@@ -145,7 +161,7 @@ class _CompandFixed(torch.autograd.Function):
         v, t = ctx.saved_tensors
         c = ctx.c
         if ctx.decay:  # as in _Compand.backward
-            g = torch.add(g, t, alpha=ctx.decay * c.a * ctx.s)
+            g = _add_scaled(g, t, ctx.decay * c.a * ctx.s)
         return _grad_v(c.fn, g, v, c.a, c.b), None
 
 
