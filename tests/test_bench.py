@@ -185,6 +185,29 @@ def test_bench_summary_judges_the_overhead_by_its_median_interval(tmp_path):
         summary.rows(tmp_path))
 
 
+def test_bench_summary_shows_the_compiled_overhead_apart_with_what_compiling_does_to_plain(tmp_path):
+    """Compiled rows are their own items, judged against the same targets; compiled plain's speed is
+    set against eager plain's only when both files ran on one CPU."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import summary
+
+    def bench(cpu: str, plain_speed: float, overhead: float) -> dict:
+        return {"created": "2026-12-04T23:00:00", "environment": {"cpu_model": cpu}, "rows": [
+            {"model": "resnet20", "variant": "plain", "overhead_pct": 0.0, "samples_per_s": plain_speed},
+            {"model": "resnet20", "variant": "compander", "overhead_pct": overhead}]}
+
+    (tmp_path / "reparam_overhead.json").write_text(json.dumps(bench("CPU A", 700.0, 3.3)))
+    (tmp_path / "reparam_overhead_compiled.json").write_text(json.dumps(bench("CPU A", 840.0, 0.1)))
+    by_item = {r["item"]: r for r in summary.rows(tmp_path)}
+    row = by_item["compander overhead, resnet20, compiled (opt-in)"]
+    assert row["met"] is True and row["measured"] == "+0.1%; compiled plain 1.20x eager plain's speed"
+    assert by_item["compander overhead, resnet20"]["met"] is False  # the eager item stays as it was
+    assert "compander overhead, lenet300, compiled (opt-in)" not in by_item  # no compiled row: no item
+    (tmp_path / "reparam_overhead_compiled.json").write_text(json.dumps(bench("CPU B", 840.0, 0.1)))
+    row = {r["item"]: r for r in summary.rows(tmp_path)}["compander overhead, resnet20, compiled (opt-in)"]
+    assert row["measured"] == "+0.1%"  # another CPU: speeds do not compare
+
+
 def test_gpu_bench_quick_on_a_cpu_keeps_a_failed_case_and_sums_the_parallel_copies(tmp_path):
     """bench/gpu.py's every path on a CPU: a case that fails is kept as a row saying why (the others
     stand), K copies report the sum of their own rates, and the paper grids are priced at the best."""
