@@ -100,9 +100,9 @@ def _compiled(compiled: dict | None, eager: dict | None) -> list[dict]:
             continue
         measured, met = _overhead(by_variant["compander"], target)
         plain = by_variant.get("plain")
-        eager_plain = next((r for r in eager["rows"] if r["model"] == model and r["variant"] == "plain"), None) \
-            if same_cpu else None
-        if plain and eager_plain:
+        eager_plain = (next((r for r in eager["rows"] if r["model"] == model and r["variant"] == "plain"), None)
+                       if same_cpu else None)
+        if plain and eager_plain and plain.get("samples_per_s") and eager_plain.get("samples_per_s"):
             measured += f"; compiled plain {plain['samples_per_s'] / eager_plain['samples_per_s']:.2f}x eager plain's speed"
         out.append({"item": f"compander overhead, {model}, compiled (opt-in)", "measured": measured,
                     "target": f"<= {target:g}%", "met": met, "when": _when(compiled)})
