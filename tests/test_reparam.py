@@ -461,18 +461,28 @@ def test_cached_scalars_first_made_in_inference_mode_still_train():
                     reason="torch.compile's CPU backend needs a C++ compiler")
 @pytest.mark.parametrize("spec", [
     {"name": "compander", "a": 0.8, "b": 0.5},  # decay folded into the backward: a float lambda
+    {"name": "compander", "fn": "arsinh", "a": 0.8, "b": 0.5},  # the same fold, the general derivative
     {"name": "compander", "a": 0.5, "b": 1.0, "learnable": "fine", "decay": "effective"},  # a tensor lambda * a
-])
-def test_a_compiled_compander_trains_as_the_eager_one(spec):
-    """``TrainConfig(compile=True)`` trains a compander as eager mode does, to float rounding.
-    Until 2026-12-04 it did not: inductor read the folded decay's ``torch.add(..., alpha=lambda)``
-    as ``alpha = 1``, the weights shrank towards zero and the loss stayed at chance."""
-    torch._dynamo.reset()
+    {"name": "compander", "a": 0.5, "b": 1.0, "learnable": "coarse"},
+    {"name": "compander", "a": 0.8, "b": 0.5, "masked": True},  # behind a mask: the decay is a penalty
+    {"name": "powerprop"}, {"name": "weight_norm"},
+], ids=lambda s: "-".join(str(v) for v in s.values()))
+def test_a_compiled_reparam_trains_as_the_eager_one(spec):
+    """``TrainConfig(compile=True)`` trains each reparameterization as eager mode does, to float
+    rounding. Until 2026-12-04 the compander did not: inductor read the folded decay's
+    ``torch.add(..., alpha=lambda)`` as ``alpha = 1``, the weights shrank towards zero and the loss
+    stayed at chance."""
+    from regprune.pruning import apply_masks, magnitude_masks, std_thresholds
+    spec = dict(spec)
+    masked = spec.pop("masked", False)
     splits = tiny_splits(64)
     finals = []
     for compiled in (False, True):
+        torch._dynamo.reset()
         torch.manual_seed(0)
-        net = reparam.apply(nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 3)), dict(spec))
+        net = reparam.apply(nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 3)), spec)
+        if masked:
+            apply_masks(net, magnitude_masks(net, std_thresholds(net, 0.5, 0.5)))
         cfg = TrainConfig(epochs=3, batch_size=16, lr=0.1, momentum=0.9, weight_decay=0.05, select="last",
                           compile=compiled)
         fit(net, splits, cfg, progress="none")
