@@ -287,7 +287,12 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
             "repeats": repeats,
             "steps": steps,
         })
+    plain_loss = next(r["final_loss"] for r in rows if r["variant"] == "plain")
     for r in rows:
+        loss = r["final_loss"]
+        if plain_loss is not None and (loss is None or (loss > 1.0 and loss > 10 * plain_loss)):
+            log(f"warning: {model_name} {r['variant']}: last training loss {loss} against plain's {plain_loss:.2g}: "
+                "it may not be training (a compiled compander did not, until 317adcf), so its time may not be its cost")
         if r["subnormal_grads"]:
             log(f"warning: {model_name} {r['variant']}: {r['subnormal_grads']} subnormal gradient values in the last "
                 f"step (last loss {r['final_loss']:.2g}): its time may include the CPU's subnormal slowdown")
