@@ -1,12 +1,16 @@
 """Post-training analysis time: the hooks that run after training (snapshot pruning, the threshold
-sweep with its quantization sweeps), timed one by one on one trained network of a stored grid.
+sweep with its quantization sweeps, the t-SNE map), timed one by one on one trained network of a
+stored grid, one case per model whose grid analyses after training.
 
 The network is trained briefly (``--epochs``, on ``--train-samples`` examples) so that its weights
 have a trained spread; the analysis cost depends on the model and the splits, not on how long it
-trained. Needs ``$REGPRUNE_DATA`` with MNIST (LeNet-5) or the CIFAR-10 JPEG copy (quicknet).
+trained. Needs ``$REGPRUNE_DATA`` with MNIST (the LeNets) or the CIFAR-10 JPEG copy (quicknet,
+ResNet-20). ``bench/regeneration.py`` puts each stored case's total in place of its grid's stored
+after-training time ("today's code").
 
     python bench/analysis.py                 # LeNet-5 of the comparison grid (issue 31: <= 60 s)
     python bench/analysis.py --case quicknet # the quick net of vc_bound_cifar
+    python bench/analysis.py --case all      # every case, one after another (a few minutes)
     python bench/analysis.py --profile       # plus the top functions by cumulative time
 """
 
@@ -32,8 +36,11 @@ from regprune.train import TrainConfig, _channels_last, fit
 
 CASES = {  # (grid, model): the stored grid whose first run of that model is analysed
     "lenet5": ("comparison", "lenet5"),
+    "lenet300": ("comparison", "lenet300"),
     "quicknet": ("vc_bound_cifar", "quicknet"),
+    "resnet20": ("efficiency_llr_cifar", "resnet20"),
 }
+ANALYSIS_HOOKS = ("snapshot_pruning", "threshold_sweep", "tsne_embedding")  # the others act during training
 TARGET_S = {"lenet5": 60.0}  # issue 31: a LeNet-5 run's analysis in at most a minute
 
 
@@ -53,18 +60,23 @@ def trained_state(config: dict, epochs: int, train_samples: int) -> FitState:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=sorted(CASES), default="lenet5")
+    parser.add_argument("--case", choices=sorted(CASES) + ["all"], default="lenet5")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--train-samples", type=int, default=10000)
     parser.add_argument("--profile", action="store_true", help="print the top functions (cProfile)")
     args = parser.parse_args()
+    for case in (CASES if args.case == "all" else [args.case]):
+        measure(case, args)
+
+
+def measure(case: str, args: argparse.Namespace) -> None:
     t_start = time.perf_counter()
-    grid, model_name = CASES[args.case]
+    grid, model_name = CASES[case]
     config = next(c for c in chapters.configs(grid, "cpu") if c["model"]["name"] == model_name)
     state = trained_state(config, args.epochs, args.train_samples)
     rows = []
     for spec in config["hooks"]:
-        if spec["name"] not in ("snapshot_pruning", "threshold_sweep"):
+        if spec["name"] not in ANALYSIS_HOOKS:
             continue
         hook = HOOKS.get(spec["name"])(**{k: v for k, v in spec.items() if k != "name"})
         prof = cProfile.Profile() if args.profile else None
@@ -76,17 +88,17 @@ def main() -> None:
             prof.disable()
         seconds = time.perf_counter() - t0
         rows.append({"hook": spec["name"], "seconds": round(seconds, 2)})
-        print(f"{args.case} {spec['name']}: {seconds:.1f} s", flush=True)
+        print(f"{case} {spec['name']}: {seconds:.1f} s", flush=True)
         if prof:
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(25)
             print(out.getvalue())
     total = sum(r["seconds"] for r in rows)
-    target = TARGET_S.get(args.case)
+    target = TARGET_S.get(case)
     table = "\n".join(f"{r['hook']:>20}  {r['seconds']:8.1f} s" for r in rows)
     table += f"\n{'analysis':>20}  {total:8.1f} s" + (f"  (target <= {target:.0f} s)" if target else "")
-    out = Path(__file__).resolve().parent / "results" / f"analysis_{args.case}.json"
-    finish({"case": args.case, "grid": grid, "key_config": config["model"], "hooks": rows, "total_s": round(total, 2),
+    out = Path(__file__).resolve().parent / "results" / f"analysis_{case}.json"
+    finish({"case": case, "grid": grid, "key_config": config["model"], "hooks": rows, "total_s": round(total, 2),
             "target_s": target, "environment": environment.describe("cpu")}, table, time.perf_counter() - t_start,
            out)
 

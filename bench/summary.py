@@ -130,6 +130,14 @@ def rows(root: Path = RESULTS) -> list[dict]:
                 "target": f"<= {analysis['target_s']:.0f} s" if analysis else "<= 60 s",
                 "met": None if analysis is None else analysis["total_s"] <= analysis["target_s"],
                 "when": _when(analysis) if analysis else "not measured"})
+    for path in sorted(root.glob("analysis_*.json")):  # the other models: no target, shown for the record
+        other = json.loads(path.read_text())
+        if other.get("case") == "lenet5":
+            continue
+        hooks = ", ".join(f"{h['hook']} {h['seconds']:.0f} s" for h in other.get("hooks", []))
+        out.append({"item": f"post-training analysis, {other['key_config']['name']} ({other['grid']} grid)",
+                    "measured": f"{other['total_s']:.0f} s ({hooks})", "target": "none", "met": "no target",
+                    "when": _when(other)})
     switcher = load("switcher.json")
     out += _switcher(switcher) if switcher else [{"item": "switcher update / plain update", "measured": None,
                                                   "target": "<= 3x", "met": None, "when": "not measured"}]
