@@ -32,11 +32,11 @@ check-site: $(STAMP)
 notebooks: $(STAMP)
 	$(VENV)/bin/regprune sync-notebooks
 
-bench: $(STAMP)  # 15-25 minutes on 2 cores (by the CPU); the end-to-end and analysis parts need $$REGPRUNE_DATA with MNIST
+bench: $(STAMP)  # 25-35 minutes on 2 cores (by the CPU); the end-to-end and analysis parts need $$REGPRUNE_DATA with MNIST and the CIFAR-10 JPEG copy
 	$(PY) bench/throughput.py
 	$(PY) bench/reparam_overhead.py
 	$(PY) bench/switcher.py
-	$(PY) bench/analysis.py
+	$(PY) bench/analysis.py --case all
 	$(PY) bench/regeneration.py
 	$(PY) bench/summary.py
 
@@ -49,8 +49,8 @@ bench-reparam: $(STAMP)
 bench-regeneration: $(STAMP)  # seconds: the cpu profile's regeneration time from the stored records
 	$(PY) bench/regeneration.py
 
-bench-analysis: $(STAMP)  # ~7-12 minutes: post-training analysis of one LeNet-5 of the comparison grid, hook by hook
-	$(PY) bench/analysis.py
+bench-analysis: $(STAMP)  # ~8 minutes: post-training analysis of one run of each model (LeNet-5 first: issue 31's target), hook by hook
+	$(PY) bench/analysis.py --case all
 
 bench-switcher: $(STAMP)  # ~1 minute: one switcher update against a plain one, split by phase
 	$(PY) bench/switcher.py

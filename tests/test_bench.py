@@ -54,7 +54,8 @@ def test_regeneration_sums_the_stored_runs(tmp_path):
     assert rows["weight_compander"]["stored"] == len(found) and rows["weight_compander"]["missing"] == len(missing)
     assert rows["weight_compander"]["stored_hours"] == pytest.approx(sum(r["wall_time_s"] for r in found) / 3600)
     assert rows["weight_compander"]["today_hours"] == pytest.approx(rows["weight_compander"]["stored_hours"])
-    analysis = json.loads((REPO / "bench" / "results" / "analysis_lenet5.json").read_text())
+    analyses = {(d["grid"], d["key_config"]["name"]): d["total_s"]  # every re-measured (grid, model)
+                for d in (json.loads(p.read_text()) for p in (REPO / "bench" / "results").glob("analysis_*.json"))}
     retime = REPO / "bench" / "results" / "retime.json"
     factors = {(r["model"], r["reparam"], r["mode"], r["batch_size"]): r["factor"]
                for r in (json.loads(retime.read_text())["rows"] if retime.exists() else [])}
@@ -64,7 +65,7 @@ def test_regeneration_sums_the_stored_runs(tmp_path):
         reparam = c.get("reparam") or {}
         f = factors.get((c["model"]["name"], reparam.get("name", "none"), reparam.get("mode", ""),
                          c["train"]["batch_size"]), 1.0)
-        return train * f + (analysis["total_s"] if c["model"]["name"] == "lenet5" else r["wall_time_s"] - train)
+        return train * f + analyses.get(("comparison", c["model"]["name"]), r["wall_time_s"] - train)
 
     comparison, _ = results.stored(chapters.configs("comparison", "cpu"))
     today = sum(today_s(r) for r in comparison) / 3600
@@ -183,6 +184,21 @@ def test_bench_summary_judges_the_overhead_by_its_median_interval(tmp_path):
     assert by_item["compander overhead, lenet5"]["met"] is True  # [-5.0%, +19.0%] at or below 20%
     assert "| compander overhead, resnet20 | +5.4% [+0.6%, +8.3%] | <= 3% | not resolved |" in summary.table(
         summary.rows(tmp_path))
+
+
+def test_bench_summary_lists_every_stored_analysis_case_and_judges_lenet5_only(tmp_path):
+    sys.path.insert(0, str(REPO / "bench"))
+    import summary
+
+    for case, grid, total, target in (("lenet5", "comparison", 61.0, 60.0), ("quicknet", "vc_bound_cifar", 90.0, None)):
+        (tmp_path / f"analysis_{case}.json").write_text(json.dumps({
+            "case": case, "grid": grid, "key_config": {"name": case}, "total_s": total, "target_s": target,
+            "hooks": [{"hook": "threshold_sweep", "seconds": total}]}))
+    by_item = {r["item"]: r for r in summary.rows(tmp_path)}
+    assert by_item["post-training analysis, LeNet-5 (comparison grid)"]["met"] is False  # 61 s > 60 s
+    other = by_item["post-training analysis, quicknet (vc_bound_cifar grid)"]
+    assert other["measured"] == "90 s (threshold_sweep 90 s)" and other["met"] == "no target"
+    assert "post-training analysis, lenet5 (comparison grid)" not in by_item  # LeNet-5 once, with its target
 
 
 def test_bench_summary_shows_the_compiled_overhead_apart_with_what_compiling_does_to_plain(tmp_path):
