@@ -52,8 +52,13 @@ repeats) takes a few seconds.
 ``TrainConfig(compile=True)`` has the engine do (the penalty stays eager); the first warm-up
 step compiles (about 15 s a variant on LeNet-300-100), so compiled runs need a C++ compiler.
 
+``--device cuda``: the same on a GPU, the setting paper 001 measured its 7-14 % in (the timer
+waits for the GPU at each start and stop). Ready and run on a CPU through the same code
+(``--device cpu``), not yet on a GPU: ``python bench/reparam_overhead.py --device cuda --models
+resnet20`` when one is lent.
+
 Output: a table on stdout and ``bench/results/reparam_overhead.json`` (``--compile``:
-``reparam_overhead_compiled.json``), written atomically;
+``reparam_overhead_compiled.json``; ``--device cuda``: ``_cuda`` before ``.json``), written atomically;
 ``make bench-reparam`` runs it with the defaults.
 """
 
@@ -176,7 +181,7 @@ def subnormal_grads(model: nn.Module) -> int:
                for p in model.parameters() if (g := p.grad) is not None)
 
 
-def kernel_floor(model: nn.Module, repeats: int, n: int = 20) -> float:
+def kernel_floor(model: nn.Module, repeats: int, n: int = 20, sync: Callable[[], None] = lambda: None) -> float:
     """Median seconds a step spends in a fixed compander's own kernels alone (``reparam._f_over``
     for ``Psi(v)``, ``reparam._grad_v`` for the backward), on ``model``'s weights, no autograd."""
     chains = [layer.parametrizations.weight for layer in reparam.weight_layers(model).values()]
@@ -190,9 +195,11 @@ def kernel_floor(model: nn.Module, repeats: int, n: int = 20) -> float:
     once()
     times = []
     for _ in range(repeats):
+        sync()
         t0 = time.perf_counter()
         for _ in range(n):
             once()
+        sync()
         times.append((time.perf_counter() - t0) / n)
     return statistics.median(times)
 
@@ -212,8 +219,9 @@ def make_inference(model: nn.Module, channels_last: bool) -> Callable[[list, int
 
 
 def interleaved(runners: dict[str, Callable[[list, int, int], None]], batches: list, steps: int,
-                repeats: int, warmup: int) -> dict[str, list[float]]:
-    """Per runner: the time of one step in each repeat, runners interleaved (rotated order)."""
+                repeats: int, warmup: int, sync: Callable[[], None] = lambda: None) -> dict[str, list[float]]:
+    """Per runner: the time of one step in each repeat, runners interleaved (rotated order);
+    ``sync`` waits for the device (a GPU runs asynchronously) before a timer starts and stops."""
     names = list(runners)
     for name in names:
         runners[name](batches, warmup, 0)
@@ -221,29 +229,32 @@ def interleaved(runners: dict[str, Callable[[list, int, int], None]], batches: l
     for r in range(repeats):
         for k in range(len(names)):
             name = names[(r + k) % len(names)]
+            sync()
             t0 = time.perf_counter()
             runners[name](batches, steps, warmup + r * steps)
+            sync()
             times[name].append((time.perf_counter() - t0) / steps)
     return times
 
 
 def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: int, warmup: int,
-                cfg: TrainConfig, log: Callable[[str], None]) -> list[dict[str, Any]]:
+                cfg: TrainConfig, log: Callable[[str], None], device: str = "cpu") -> list[dict[str, Any]]:
     g = torch.Generator().manual_seed(SEED)
     shape = models.input_shape(model_name)
-    batches = [(torch.randn(BATCH, *shape, generator=g), torch.randint(0, NUM_CLASSES, (BATCH,), generator=g))
-               for _ in range(DATA_BATCHES)]
+    batches = [(torch.randn(BATCH, *shape, generator=g).to(device),
+                torch.randint(0, NUM_CLASSES, (BATCH,), generator=g).to(device)) for _ in range(DATA_BATCHES)]
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
     trainers = {}
     for name, spec in variants.items():
-        model = build_variant(name, spec, model_name)
+        model = build_variant(name, spec, model_name).to(device)  # on the device before the optimizer, as fit does
         trainers[name] = Trainer(model, cfg, channels_last=uses_conv(model))
 
     t0 = time.perf_counter()
     log(f"{model_name}: training, {len(variants)} variants x {repeats} repeats x {steps} steps "
         f"(+{warmup} warm-up)")
-    train_times = interleaved({n: t.steps for n, t in trainers.items()}, batches, steps, repeats, warmup)
+    train_times = interleaved({n: t.steps for n, t in trainers.items()}, batches, steps, repeats, warmup, sync)
 
-    floor = {name: kernel_floor(t.model, repeats) for name, t in trainers.items()
+    floor = {name: kernel_floor(t.model, repeats, sync=sync) for name, t in trainers.items()
              if name != "plain" and (spec := variants[name]) and spec.get("name") == "compander" and not spec.get("learnable")}
 
     log(f"{model_name}: baked inference")
@@ -253,7 +264,7 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
         if t.cl:  # a weight rebuilt by bake keeps the layout the engine trains in
             model.to(memory_format=torch.channels_last)
         infer[name] = make_inference(model, t.cl)
-    infer_times = interleaved(infer, batches, steps, repeats, max(1, warmup // 2))
+    infer_times = interleaved(infer, batches, steps, repeats, max(1, warmup // 2), sync)
     log(f"{model_name}: done in {time.perf_counter() - t0:.1f} s")
 
     ref_train = statistics.median(train_times["plain"])
@@ -320,6 +331,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=DEFAULT_WARMUP, help="untimed steps per variant first")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's default)")
     p.add_argument("--quick", action="store_true", help="lenet300 only, 3 steps, 2 repeats: a smoke run")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                   help="where to train (cuda: the paper's own setting; default --out gains '_cuda')")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile every variant's model, plain included, as TrainConfig(compile=True) "
                         f"does (default --out: {OUT_COMPILED.name})")
@@ -327,7 +340,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.models, args.steps, args.repeats = "lenet300", 3, 2
-    args.out = args.out or (OUT_COMPILED if args.compile else OUT)
+    if args.out is None:
+        base = OUT_COMPILED if args.compile else OUT
+        args.out = base.with_name(base.name.replace(".json", "_cuda.json")) if args.device == "cuda" else base
     for name in ("steps", "repeats", "warmup"):
         value = getattr(args, name)
         if value is not None and value < (0 if name == "warmup" else 1):
@@ -359,7 +374,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     rows = []
     for m in args.models:
-        rows += bench_model(m, variants, steps[m], args.repeats, args.warmup, cfg, log)
+        rows += bench_model(m, variants, steps[m], args.repeats, args.warmup, cfg, log, args.device)
     elapsed = time.perf_counter() - started
 
     result = {
@@ -368,8 +383,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                        "and eval-forward time after reparam.bake relative to the plain network, "
                        "all measured in the same run (interleaved repeats, medians).",
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "environment": environment.describe("cpu"),
+        "environment": environment.describe(args.device),
         "settings": {
+            "device": args.device,
             "models": args.models,
             "variants": variants,
             "steps": steps,

@@ -263,3 +263,26 @@ def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(t
         {"precision": "bf16", "compile": True, "copies": 1, "epoch_s": 1.9}]}))
     epoch = {r["item"]: r for r in summary.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
     assert epoch["met"] is True and epoch["measured"] == "fp32 3.00 s, bf16 compiled 1.90 s (Some GPU)"
+
+
+def test_reparam_overhead_quick_run_times_every_variant_and_names_its_device(tmp_path):
+    """``bench/reparam_overhead.py --quick`` on the CPU, through the device-aware path a GPU run takes:
+    a row per variant with its paired ratios, the compander's kernel floor and the subnormal count;
+    ``--device cuda`` writes beside the CPU file, never over it."""
+    out = tmp_path / "overhead.json"
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "reparam_overhead.py"), "--quick", "--device", "cpu",
+                           "--variants", "compander,mask", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["settings"]["device"] == "cpu" and result["environment"]["device"] == "cpu"
+    rows = {r["variant"]: r for r in result["rows"]}
+    assert set(rows) == {"plain", "compander", "mask"} and rows["plain"]["time_ratio"] == 1.0
+    assert len(rows["compander"]["time_ratios"]) == 2 and rows["compander"]["kernel_floor_pct"] > 0
+    assert all(r["subnormal_grads"] == 0 for r in rows.values())
+    sys.path.insert(0, str(REPO / "bench"))
+    import reparam_overhead
+
+    assert reparam_overhead.parse_args(["--device", "cuda"]).out.name == "reparam_overhead_cuda.json"
+    assert reparam_overhead.parse_args(["--device", "cuda", "--compile"]).out.name == "reparam_overhead_compiled_cuda.json"
+    assert reparam_overhead.parse_args([]).out.name == "reparam_overhead.json"
