@@ -270,6 +270,20 @@ def test_bench_claim_at_noise_level(tmp_path):
     assert parts["LeNet-5"].low < 7 and parts["LeNet-5"].high > 14
 
 
+def test_bench_claim_is_judged_on_a_gpu_run_where_one_is_stored(tmp_path):
+    """The paper timed a GPU: a stored GPU run (reparam_overhead_cuda.json) judges the claim, the CPU
+    file only where there is none."""
+    bench_file(tmp_path, {m: [1.45, 1.44, 1.46, 1.45, 1.45, 1.44, 1.46] for m in benchmarks.MODELS})  # CPU: 45 %
+    assert bench_verdict(tmp_path)[0] == NR
+    gpu = {m: [1.10, 1.11, 1.09, 1.10, 1.12, 1.08, 1.10] for m in benchmarks.MODELS}  # GPU: 10 %, inside 7-14 %
+    (tmp_path / benchmarks.BENCH_FILE).rename(tmp_path / "cpu.json")
+    bench_file(tmp_path, gpu)
+    (tmp_path / benchmarks.BENCH_FILE).rename(tmp_path / benchmarks.GPU_BENCH_FILE)
+    (tmp_path / "cpu.json").rename(tmp_path / benchmarks.BENCH_FILE)
+    verdict, parts = bench_verdict(tmp_path)
+    assert parts["ResNet-20"].verdict == R and verdict == rule.PARTLY
+
+
 def test_no_bench_file_is_not_a_verdict(tmp_path):
     assert claims.evaluate(claims.by_id()["wc_training_overhead"], "cpu", tmp_path)[0] == "not yet measured"
 
