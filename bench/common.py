@@ -1,4 +1,5 @@
-"""What every benchmark script does at the end: print its table, write its JSON atomically."""
+"""What every benchmark script does at the end: print its table, write its JSON atomically; and how
+a row's settings read in its table."""
 
 from __future__ import annotations
 
@@ -22,3 +23,10 @@ def finish(result: dict[str, Any], table: str, elapsed: float, out: Path, thread
     atomic.write_text(Path(out), json.dumps(result, indent=1, allow_nan=False) + "\n")
     print(f"wrote {out}")
     return result
+
+
+def compile_label(compile_: bool | str) -> str:
+    """How a row's ``train.compile`` reads: '', ' compiled' or ' compiled (MODE)'."""
+    if not compile_:
+        return ""
+    return " compiled" if compile_ in (True, "default") else f" compiled ({compile_})"

@@ -9,7 +9,9 @@ values), batch 128, in a fresh process. Epoch time is the median of the epochs a
 
 * **precision**: fp32, bf16 (autocast) and fp16 (autocast with ``torch.amp.GradScaler``, what a
   GPU without bf16 such as Colab's T4 gets from ``precision="auto"``);
-* **compile**: bf16 with ``torch.compile`` (opt-in, ``train.compile``);
+* **compile**: bf16 with ``torch.compile`` (opt-in, ``train.compile``), in its default mode and in
+  ``reduce-overhead``, whose CUDA graphs replay a step's kernels without launching each (the eager
+  step is launch-bound here: ``bench/gpu_step.py``); fp16 in ``reduce-overhead`` too, Colab's T4 path;
 * **parallel**: K copies of the bf16 case at once on the one GPU, as ``tools/device_grid.sh``
   runs a grid: the aggregate samples/s is what a grid gets from the device.
 
@@ -19,7 +21,7 @@ CPU projection (kept beside it: CPU-hours from that file, GPU-hours from this on
 Small networks reach a smaller share of a GPU than ResNet-20 does, so the MNIST chapters' figures
 are a lower bound.
 
-    python bench/gpu.py [--epochs 3] [--cases fp32:0 bf16:0 fp16:0 bf16:1] [--parallel 4 8] [--no-compile]
+    python bench/gpu.py [--epochs 3] [--cases fp32:0 bf16:1 bf16:reduce-overhead] [--parallel 4 8] [--no-compile]
 
 ``--device cpu --quick`` runs every code path in seconds on a CPU (the test does).
 """
@@ -40,7 +42,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import finish  # noqa: E402
+from common import compile_label, finish  # noqa: E402
 from throughput import SHAPES, _engine_splits, _transforms, projection  # noqa: E402
 
 from regprune import counting, environment, models  # noqa: E402
@@ -52,7 +54,24 @@ TARGET_EPOCH_S = 2.0  # issue 31: ResNet-20 CIFAR-10 epoch <= 2 s on an H100-cla
 TARGET_PAPER_GPU_HOURS = 100.0  # issue 31: the CIFAR-10 chapters' paper profile <= 100 GPU-hours
 
 
-def run_case(precision: str, compile_: bool, n: int, epochs: int, device: str) -> dict[str, Any]:
+CASES = ["fp32:0", "bf16:0", "fp16:0", "bf16:1", "bf16:reduce-overhead", "fp16:reduce-overhead"]
+
+
+def parse_case(case: str) -> tuple[str, bool | str]:
+    """``PRECISION:COMPILE`` -> (precision, ``train.compile``): COMPILE 0 (eager), 1 (compiled) or a
+    ``torch.compile`` mode (``COMPILE_MODES``)."""
+    from regprune.train import COMPILE_MODES
+
+    precision, _, compile_ = case.partition(":")
+    if compile_ in ("0", "1"):
+        return precision, compile_ == "1"
+    if compile_ in COMPILE_MODES:
+        return precision, compile_
+    raise ValueError(f"{case}: each case is PRECISION:COMPILE, COMPILE 0, 1 or one of {', '.join(COMPILE_MODES)} "
+                     "(e.g. bf16:1, bf16:reduce-overhead)")
+
+
+def run_case(precision: str, compile_: bool | str, n: int, epochs: int, device: str) -> dict[str, Any]:
     from regprune.train import TrainConfig, fit
 
     cfg = TrainConfig(epochs=epochs, batch_size=BATCH, lr=0.1, momentum=0.9, weight_decay=1e-4, select="last",
@@ -67,9 +86,10 @@ def run_case(precision: str, compile_: bool, n: int, epochs: int, device: str) -
             "peak_gpu_mb": torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None}
 
 
-def spawn(args: argparse.Namespace, precision: str, compile_: bool, copies: int = 1) -> list[dict[str, Any]]:
+def spawn(args: argparse.Namespace, precision: str, compile_: bool | str, copies: int = 1) -> list[dict[str, Any]]:
     """``copies`` processes of one case, started together; each returns its own figures."""
-    cmd = [sys.executable, __file__, "--case", f"{precision}:{int(compile_)}", "--device", args.device,
+    flag = compile_ if isinstance(compile_, str) else str(int(compile_))
+    cmd = [sys.executable, __file__, "--case", f"{precision}:{flag}", "--device", args.device,
            "--epochs", str(args.epochs), "--samples", str(args.samples)]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(copies)]
     out = []
@@ -88,8 +108,8 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=3, help="epochs per case (the first is warm-up)")
     p.add_argument("--samples", type=int, default=TRAIN_SAMPLES)
     p.add_argument("--parallel", type=int, nargs="*", default=[4, 8], help="copies of the bf16 case run at once")
-    p.add_argument("--cases", nargs="*", default=["fp32:0", "bf16:0", "fp16:0", "bf16:1"],
-                   help="single-process cases, PRECISION:COMPILE (compile 0 or 1)")
+    p.add_argument("--cases", nargs="*", default=CASES,
+                   help="single-process cases, PRECISION:COMPILE (COMPILE 0, 1 or a torch.compile mode)")
     p.add_argument("--no-compile", action="store_true", help="drop the compiled cases")
     p.add_argument("--quick", action="store_true", help="tiny sizes on any device: every code path in seconds")
     p.add_argument("--case", help=argparse.SUPPRESS)
@@ -97,17 +117,16 @@ def main() -> None:
     args = p.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: no CUDA device is visible here (allowed: cpu, cuda; use --device cpu --quick to test)")
-    bad = [c for c in args.cases if len(c.split(":")) != 2 or c.split(":")[1] not in ("0", "1")]
-    if bad:
-        p.error(f"--cases {' '.join(bad)}: each case is PRECISION:COMPILE, COMPILE 0 or 1 (e.g. bf16:1)")
+    try:
+        cases = [parse_case(c) for c in args.cases]
+    except ValueError as e:
+        p.error(f"--cases {e}")
     if args.quick:
         args.samples, args.epochs, args.parallel = 256, 2, [2]
     if args.case:
-        precision, compile_ = args.case.split(":")
-        print(json.dumps(run_case(precision, compile_ == "1", args.samples, args.epochs, args.device)))
+        print(json.dumps(run_case(*parse_case(args.case), args.samples, args.epochs, args.device)))
         return
     t_start = time.perf_counter()
-    cases = [(c.split(":")[0], c.split(":")[1] == "1") for c in args.cases]
     cases = [(prec, comp) for prec, comp in cases if not (comp and args.no_compile)]
     rows = [{**spawn(args, prec, comp)[0], "copies": 1} for prec, comp in cases]
     for k in args.parallel:
@@ -139,17 +158,21 @@ def main() -> None:
                      "quick": args.quick},
         "rows": rows, "failed": failed, "macs_per_sample": macs,
         "epoch_s": single["epoch_s"], "target_epoch_s": TARGET_EPOCH_S,
-        "projection": {"basis": f"{best['precision']}{' compiled' if best['compile'] else ''} x{best['copies']} "
+        "projection": {"basis": f"{best['precision']}{compile_label(best['compile'])} x{best['copies']} "
                                 f"aggregate, {best['samples_per_s']:.0f} samples/s", "flops_per_s": rate,
                        "gpu_hours_cifar": cifar, "target_gpu_hours_cifar": TARGET_PAPER_GPU_HOURS,
                        "chapters": chapters_},
     }
     lines = [f"{name}, torch {torch.__version__}: ResNet-20, {args.samples} samples an epoch, batch {BATCH}",
-             f"{'precision':9} {'compile':7} {'copies':>6} {'epoch s':>8} {'samples/s':>10}"]
-    lines += [f"{r['precision']:9} {str(r['compile']):7} {r['copies']:>6} {r['epoch_s']:8.2f} {r['samples_per_s']:10.0f}"
+             f"{'precision':9} {'compile':15} {'copies':>6} {'epoch s':>8} {'samples/s':>10}"]
+    lines += [f"{r['precision']:9} {str(r['compile']):15} {r['copies']:>6} {r['epoch_s']:8.2f} {r['samples_per_s']:10.0f}"
               for r in rows]
-    lines += [f"{r['precision']:9} {str(r['compile']):7} {r.get('copies', 1):>6} failed: {r['error']}" for r in failed]
-    lines.append(f"bf16 epoch {single['epoch_s']:.2f} s (target <= {TARGET_EPOCH_S:g} s on an H100-class GPU)")
+    lines += [f"{r['precision']:9} {str(r['compile']):15} {r.get('copies', 1):>6} failed: {r['error']}" for r in failed]
+    fastest = min((r for r in rows if r["copies"] == 1), key=lambda r: r["epoch_s"], default=single)
+    lines.append(f"{single['precision']}{compile_label(single['compile'])} epoch {single['epoch_s']:.2f} s; "
+                 f"fastest single run {fastest['precision']}"
+                 f"{compile_label(fastest['compile'])} {fastest['epoch_s']:.2f} s "
+                 f"(target <= {TARGET_EPOCH_S:g} s on an H100-class GPU)")
     lines += [f"paper profile, {c['chapter']}: {c['runs']} runs, {c['device_hours']:.1f} GPU-hours"
               f"{' (lower bound: staged grid)' if c.get('lower_bound') else ''}" if "device_hours" in c
               else f"paper profile, {c['chapter']}: not projected ({c['error'][:80]})" for c in chapters_]

@@ -16,6 +16,7 @@ import math
 import sys
 from pathlib import Path
 
+from common import compile_label
 from regprune.claims.rule import NOT_RESOLVED
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -167,7 +168,7 @@ def _gpu(gpu: dict | None, compiled: dict | None) -> list[dict]:
     rows = [r for f in (gpu, compiled) if f for r in f["rows"] if r.get("copies", 1) == 1]
     best = min(rows, key=lambda r: r["epoch_s"])
     name = gpu["environment"]["device_name"]
-    shown = ", ".join(f"{r['precision']}{' compiled' if r['compile'] else ''} {r['epoch_s']:.2f} s" for r in rows)
+    shown = ", ".join(f"{r['precision']}{compile_label(r['compile'])} {r['epoch_s']:.2f} s" for r in rows)
     proj = gpu["projection"]
     return [{"item": "ResNet-20 CIFAR-10 epoch on an H100-class GPU", "measured": f"{shown} ({name})",
              "target": f"<= {gpu['target_epoch_s']:g} s", "met": best["epoch_s"] <= gpu["target_epoch_s"],

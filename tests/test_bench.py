@@ -245,6 +245,20 @@ def test_gpu_bench_quick_on_a_cpu_keeps_a_failed_case_and_sums_the_parallel_copi
         sum(h for ch, h in hours.items() if "cifar" in ch or ch == "flops_pruning"))
 
 
+def test_gpu_bench_cases_name_a_compile_mode_or_are_refused_before_any_training(tmp_path):
+    sys.path.insert(0, str(REPO / "bench"))
+    import gpu
+
+    assert gpu.parse_case("bf16:reduce-overhead") == ("bf16", "reduce-overhead")
+    assert gpu.parse_case("fp32:0") == ("fp32", False) and gpu.parse_case("bf16:1") == ("bf16", True)
+    assert all(gpu.parse_case(c) for c in gpu.CASES)
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--device", "cpu", "--quick",
+                           "--cases", "bf16:fast", "--out", str(tmp_path / "gpu.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "bf16:fast" in done.stderr and "reduce-overhead" in done.stderr
+    assert not (tmp_path / "gpu.json").exists()
+
+
 def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(tmp_path):
     sys.path.insert(0, str(REPO / "bench"))
     import summary
@@ -263,6 +277,12 @@ def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(t
         {"precision": "bf16", "compile": True, "copies": 1, "epoch_s": 1.9}]}))
     epoch = {r["item"]: r for r in summary.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
     assert epoch["met"] is True and epoch["measured"] == "fp32 3.00 s, bf16 compiled 1.90 s (Some GPU)"
+    (tmp_path / "gpu_compile.json").write_text(json.dumps({"rows": [
+        {"precision": "bf16", "compile": True, "copies": 1, "epoch_s": 2.4},
+        {"precision": "fp16", "compile": "reduce-overhead", "copies": 1, "epoch_s": 1.2}]}))
+    epoch = {r["item"]: r for r in summary.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
+    assert epoch["met"] is True
+    assert epoch["measured"] == "fp32 3.00 s, bf16 compiled 2.40 s, fp16 compiled (reduce-overhead) 1.20 s (Some GPU)"
 
 
 def test_reparam_overhead_quick_run_times_every_variant_and_names_its_device(tmp_path):

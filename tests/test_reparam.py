@@ -465,6 +465,7 @@ def test_cached_scalars_first_made_in_inference_mode_still_train():
     {"name": "compander", "a": 0.5, "b": 1.0, "learnable": "fine", "decay": "effective"},  # a tensor lambda * a
     {"name": "compander", "a": 0.5, "b": 1.0, "learnable": "coarse"},
     {"name": "compander", "a": 0.8, "b": 0.5, "masked": True},  # behind a mask: the decay is a penalty
+    {"name": "compander", "a": 0.8, "b": 0.5, "mode": "reduce-overhead"},  # a mode by name (no CUDA graphs on a CPU)
     {"name": "powerprop"}, {"name": "weight_norm"},
 ], ids=lambda s: "-".join(str(v) for v in s.values()))
 def test_a_compiled_reparam_trains_as_the_eager_one(spec):
@@ -475,9 +476,10 @@ def test_a_compiled_reparam_trains_as_the_eager_one(spec):
     from regprune.pruning import apply_masks, magnitude_masks, std_thresholds
     spec = dict(spec)
     masked = spec.pop("masked", False)
+    mode = spec.pop("mode", True)
     splits = tiny_splits(64)
     finals = []
-    for compiled in (False, True):
+    for compiled in (False, mode):
         torch._dynamo.reset()
         torch.manual_seed(0)
         net = reparam.apply(nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 3)), spec)

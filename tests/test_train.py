@@ -626,6 +626,29 @@ def test_torch_compile_is_used_only_when_asked(compile_, monkeypatch):
     assert compiled == ([result.model] if compile_ else [])
 
 
+@pytest.mark.parametrize("mode", ["reduce-overhead", "max-autotune-no-cudagraphs"])
+def test_a_compile_mode_reaches_torch_compile_and_cuda_graphs_are_told_each_step(mode, monkeypatch):
+    """A mode by name goes to ``torch.compile``; on a CPU no step marks a CUDA graph step (the graphs
+    are CUDA's), as the same config does on a GPU only for the modes that use them."""
+    from regprune import train
+
+    calls, marks = [], []
+    monkeypatch.setattr(train.torch, "compile", lambda m, **kw: calls.append(kw) or m)
+    monkeypatch.setattr(train.torch.compiler, "cudagraph_mark_step_begin", lambda: marks.append(1))
+    _fit(_tiny_splits(), TrainConfig(epochs=1, batch_size=64, compile=mode), progress="none")
+    assert calls == [{"mode": mode}] and marks == []
+    cfg = TrainConfig(compile=mode)
+    step_model, step_begin = train._step_model(cfg, torch.nn.Linear(2, 2), torch.device("cuda"))
+    step_begin()
+    assert marks == ([1] if mode == "reduce-overhead" else [])
+
+
+@pytest.mark.parametrize("bad", ["fast", "cudagraphs", 2])
+def test_an_unknown_compile_mode_is_refused_naming_the_modes(bad):
+    with pytest.raises(ConfigError, match=r"train\.compile.*reduce-overhead"):
+        TrainConfig(compile=bad)
+
+
 def test_each_epoch_shuffles_and_seeds_the_global_rng_from_the_documented_epoch_seed():
     """The order of epoch e is torch.randperm from a generator seeded with epoch_seed(seed, e); the
     global RNG (dropout) is seeded with epoch_seed(seed, e) + 1: the seeds the stored runs used."""

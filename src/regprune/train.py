@@ -49,6 +49,10 @@ from .registry import ConfigError, Registry, check_choice
 OPTIMIZERS = Registry("optimizer")
 SCHEDULES = ("constant", "multistep", "cosine", "plateau", "inverse")
 PRECISIONS = ("fp32", "bf16", "fp16", "auto")
+# ``compile``: off, on (torch.compile's default mode), or one of its modes by name.  The modes with
+# CUDA graphs replay a whole step's kernels in one launch on a GPU, where a small network's step is
+# bound by kernel launches (ResNet-20 on an H200: bench/README.md); on a CPU they compile as default.
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
 SELECT = ("val_acc", "val_loss", "last")
 
@@ -73,7 +77,7 @@ class TrainConfig:
     patience: int = 10  # plateau: epochs without a better val_loss before the lr is multiplied by gamma
     precision: str = "fp32"  # bf16/fp16: autocast the forward pass (fp16 with a loss scaler); auto: resolve_precision
     channels_last: Any = "auto"  # "auto": on for conv nets, where it measured faster (CPU and CUDA)
-    compile: bool = False
+    compile: Any = False  # False, True (= "default") or a mode of COMPILE_MODES
     fused: bool = False  # fused optimizer kernels: faster, but rounding differs from the default in the last bits
     select: str = "val_acc"  # which epoch's weights are kept: best on validation, or the last
     drop_last: bool = False
@@ -87,6 +91,8 @@ class TrainConfig:
         check_choice("train.precision", self.precision, PRECISIONS)
         check_choice("train.select", self.select, SELECT)
         check_choice("train.channels_last", self.channels_last, ("auto", True, False))
+        if not isinstance(self.compile, bool):
+            check_choice("train.compile", self.compile, (False, True) + COMPILE_MODES)
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"train.{name} must be a positive integer; got {getattr(self, name)!r}")
@@ -219,6 +225,18 @@ def _channels_last(cfg: TrainConfig, model: nn.Module, device: torch.device) -> 
     if cfg.channels_last == "auto":
         return uses_conv(model)
     return bool(cfg.channels_last)
+
+
+def _step_model(cfg: TrainConfig, model: nn.Module, device: torch.device) -> tuple[nn.Module, Callable[[], None]]:
+    """The model the training step calls (``model`` itself, or compiled in ``cfg.compile``'s mode) and
+    what to call before each step: with CUDA graphs, ``cudagraph_mark_step_begin`` tells the graphs
+    that the last step's outputs are no longer read, so their memory can be reused."""
+    if not cfg.compile:
+        return model, lambda: None
+    mode = "default" if cfg.compile is True else cfg.compile
+    compiled = torch.compile(model) if mode == "default" else torch.compile(model, mode=mode)
+    graphs = device.type == "cuda" and mode in ("reduce-overhead", "max-autotune")
+    return compiled, (torch.compiler.cudagraph_mark_step_begin if graphs else lambda: None)
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
@@ -415,7 +433,7 @@ def fit(
         start_epoch = _restore(state, ckpt, hooks, scaler)
 
     train_set = splits.train
-    step_model = torch.compile(model) if cfg.compile else model
+    step_model, step_begin = _step_model(cfg, model, device)
     for h in hooks:
         h.on_fit_start(state)
 
@@ -441,6 +459,7 @@ def fit(
                 x, y = t(x, y, gen)
             if cl:
                 x = x.contiguous(memory_format=torch.channels_last)
+            step_begin()
             with step_context():
                 with _autocast(cfg, device):
                     out = step_model(x)
