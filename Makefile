@@ -57,6 +57,7 @@ bench-switcher: $(STAMP)  # ~1 minute: one switcher update against a plain one, 
 
 bench-gpu: $(STAMP)  # a few minutes on a GPU machine: ResNet-20 epoch time and the paper profile in GPU-hours
 	$(PY) bench/gpu.py
+	$(PY) bench/gpu_models.py
 	$(PY) bench/gpu_step.py
 
 bench-latency: $(STAMP)

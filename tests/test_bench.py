@@ -12,10 +12,15 @@ import pytest
 from conftest import REPO
 
 
+def run_bench(script: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``bench/SCRIPT ARGS...`` in a fresh interpreter, its output captured."""
+    return subprocess.run([sys.executable, str(REPO / "bench" / script), *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
 def test_throughput_quick_writes_every_figure_the_appendix_reads(tmp_path):
     out = tmp_path / "throughput.json"
-    done = subprocess.run([sys.executable, str(REPO / "bench" / "throughput.py"), "--quick", "--threads", "1",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+    done = run_bench("throughput.py", "--quick", "--threads", "1", "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
     assert set(result["matmul"]["flops_per_s"]) == {"float32", "bfloat16"}
@@ -228,8 +233,7 @@ def test_gpu_bench_quick_on_a_cpu_keeps_a_failed_case_and_sums_the_parallel_copi
     """bench/gpu.py's every path on a CPU: a case that fails is kept as a row saying why (the others
     stand), K copies report the sum of their own rates, and the paper grids are priced at the best."""
     out = tmp_path / "gpu.json"
-    done = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--device", "cpu", "--quick",
-                           "--cases", "fp32:0", "xx:0", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    done = run_bench("gpu.py", "--device", "cpu", "--quick", "--cases", "fp32:0", "xx:0", "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
     single, parallel = result["rows"]
@@ -252,11 +256,49 @@ def test_gpu_bench_cases_name_a_compile_mode_or_are_refused_before_any_training(
     assert gpu.parse_case("bf16:reduce-overhead") == ("bf16", "reduce-overhead")
     assert gpu.parse_case("fp32:0") == ("fp32", False) and gpu.parse_case("bf16:1") == ("bf16", True)
     assert all(gpu.parse_case(c) for c in gpu.CASES)
-    done = subprocess.run([sys.executable, str(REPO / "bench" / "gpu.py"), "--device", "cpu", "--quick",
-                           "--cases", "bf16:fast", "--out", str(tmp_path / "gpu.json")],
-                          capture_output=True, text=True, timeout=120)
+    done = run_bench("gpu.py", "--device", "cpu", "--quick", "--cases", "bf16:fast",
+                     "--out", str(tmp_path / "gpu.json"), timeout=120)
     assert done.returncode == 2 and "bf16:fast" in done.stderr and "reduce-overhead" in done.stderr
     assert not (tmp_path / "gpu.json").exists()
+
+
+def test_gpu_models_prices_each_run_at_its_own_kinds_rate_and_counts_the_unpriced():
+    sys.path.insert(0, str(REPO / "bench"))
+    import gpu_models
+
+    run = lambda model, epochs, **extra: {"model": model, "train": {"batch_size": 64, "epochs": epochs},  # noqa: E731
+                                          "data": {"name": "cifar10"}, **extra}
+    grid = [run({"name": "resnet18", "init": "kaiming_normal"}, 200), run("resnet18", 100),
+            run("resnet18", 200, reparam={"name": "switcher", "mode": "neuron", "channels": 4}),
+            run({"name": "densenet40", "drop_rate": 0.2}, 300, penalties=[{"name": "vc_bound", "weight": 1.0}])]
+    kinds = [gpu_models.speed_kind(c) for c in grid]
+    assert kinds[:3] == ["resnet18 @ batch 64", "resnet18 @ batch 64", "resnet18 + switcher,mode=neuron @ batch 64"]
+    assert kinds[3] == "densenet40,drop_rate=0.2 + penalty vc_bound @ batch 64"
+    rates = {kinds[0]: 1000.0, kinds[2]: 250.0}
+    (priced,) = gpu_models.price({"flops_pruning": grid}, rates)
+    assert priced["unpriced_runs"] == 1 and priced["lower_bound"] is True
+    assert priced["device_hours"] == pytest.approx(45000 * (200 / 1000 + 100 / 1000 + 200 / 250) / 3600)
+    timed = gpu_models.timed_config({**run("resnet18", 200, transforms=[{"name": "random_crop_flip"}]),
+                                     "train": {"batch_size": 64, "epochs": 200, "schedule": "multistep",
+                                               "milestones": [90, 136], "precision": "auto"}}, steps=5, epochs=3)
+    assert timed["data"] == {"name": "synthetic-cifar10", "n_train": 5 * 64 + 64, "n_test": 64, "val_split": 64}
+    assert timed["train"] == {"batch_size": 64, "epochs": 3, "schedule": "constant", "precision": "auto",
+                              "select": "last"}
+    assert timed["transforms"] == [{"name": "random_crop_flip"}]
+
+
+def test_gpu_models_quick_on_a_cpu_times_real_paper_runs(tmp_path):
+    out = tmp_path / "gpu_models.json"
+    done = run_bench("gpu_models.py", "--device", "cpu", "--quick", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert [r["kind"] for r in result["rows"]] == ["resnet20 @ batch 128", "resnet32 @ batch 128"]
+    assert all(r["samples_per_s"] > 0 and len(r["epoch_times_s"]) == 2 for r in result["rows"])
+    (chapter,) = result["projection"]["chapters"]
+    assert chapter["chapter"] == "flops_pruning" and 0 < chapter["unpriced_runs"] < chapter["runs"]
+    assert result["projection"]["lower_bound"] is True
+    bad = run_bench("gpu_models.py", "--device", "cpu", "--chapters", "nope", "--out", str(tmp_path / "x.json"))
+    assert bad.returncode == 2 and "--chapters nope" in bad.stderr and "flops_pruning" in bad.stderr
 
 
 def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(tmp_path):
@@ -283,6 +325,14 @@ def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(t
     epoch = {r["item"]: r for r in summary.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
     assert epoch["met"] is True
     assert epoch["measured"] == "fp32 3.00 s, bf16 compiled 2.40 s, fp16 compiled (reduce-overhead) 1.20 s (Some GPU)"
+    # each run at its own measured rate judges the projection where it exists; a lower bound under
+    # the target decides nothing, over it fails
+    for hours, bound, met in ((90.0, False, True), (90.0, True, "not resolved"), (130.0, True, False)):
+        (tmp_path / "gpu_models.json").write_text(json.dumps({"created": "2026-12-06T10:00:00Z", "environment": env,
+            "projection": {"gpu_hours_cifar": hours, "target_gpu_hours_cifar": 100.0, "lower_bound": bound}}))
+        row = {r["item"]: r for r in summary.rows(tmp_path)}["paper profile of the CIFAR chapters, projected"]
+        assert row["met"] == met and row["measured"].startswith(f"{hours:,.0f} GPU-h, each run at its own measured")
+        assert row["measured"].endswith("GPU-h at bf16 x8 aggregate (Some GPU)") and row["when"] == "2026-12-06"
 
 
 def test_reparam_overhead_quick_run_times_every_variant_and_names_its_device(tmp_path):
@@ -290,9 +340,8 @@ def test_reparam_overhead_quick_run_times_every_variant_and_names_its_device(tmp
     a row per variant with its paired ratios, the compander's kernel floor and the subnormal count;
     ``--device cuda`` writes beside the CPU file, never over it."""
     out = tmp_path / "overhead.json"
-    done = subprocess.run([sys.executable, str(REPO / "bench" / "reparam_overhead.py"), "--quick", "--device", "cpu",
-                           "--variants", "compander,mask", "--out", str(out)], capture_output=True, text=True,
-                          timeout=300)
+    done = run_bench("reparam_overhead.py", "--quick", "--device", "cpu", "--variants", "compander,mask",
+                     "--out", str(out), timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(out.read_text())
     assert result["settings"]["device"] == "cpu" and result["environment"]["device"] == "cpu"

@@ -133,3 +133,13 @@ def test_the_projection_names_cpu_and_gpu_hours_and_the_gpu_table_its_device(ben
     assert "CPU-hours at 30 GFLOP/s" in captions[0] and "GPU-hours at 9.8 TFLOP/s (bf16 x8 aggregate" in captions[0]
     assert "(Some GPU, torch 2.11.0, 2026-12-04)" in captions[1]
     assert gpu.value["epoch_s"].tolist() == [4.5, 9.0, 3.0] and gpu.value["compile"].tolist() == [False, False, True]
+    # each run priced at its own measured rate: a column of its own, left of the FLOP-rate one
+    (bench_dir / "gpu_models.json").write_text(json.dumps({
+        "created": "2026-12-06T10:00:00Z", "environment": GPU["environment"],
+        "projection": {"chapters": [{"chapter": "efficiency_llr", "runs": 36, "device_hours": 0.01}]}}))
+    view = shown()
+    frame = view_module.projection_frame(view.throughput, view.gpu, view.gpu_models)
+    assert frame[["cpu_hours", "gpu_hours_measured_per_run", "gpu_hours"]].values.tolist() == [[1.13, 0.01, 0.02]]
+    displayed.clear()
+    view_module.end_to_end(view)
+    assert "measured per run" in str(getattr(displayed[0], "caption", ""))

@@ -91,8 +91,9 @@ class TrainConfig:
         check_choice("train.precision", self.precision, PRECISIONS)
         check_choice("train.select", self.select, SELECT)
         check_choice("train.channels_last", self.channels_last, ("auto", True, False))
-        if not isinstance(self.compile, bool):
-            check_choice("train.compile", self.compile, (False, True) + COMPILE_MODES)
+        check_choice("train.compile", self.compile, (False, True) + COMPILE_MODES)
+        if not isinstance(self.compile, str):
+            self.compile = bool(self.compile)  # 0 and 1 read as off and on
         for name in ("epochs", "batch_size", "eval_batch_size"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"train.{name} must be a positive integer; got {getattr(self, name)!r}")

@@ -73,6 +73,11 @@ class BenchView(ChapterView):
             gpu = {**gpu, "rows": gpu["rows"] + self.read("gpu_compile.json")["rows"]}
         return gpu
 
+    @cached_property
+    def gpu_models(self) -> dict[str, Any] | None:
+        """``bench/gpu_models.py``'s file (each paper run priced at its own measured rate), or None."""
+        return self.read("gpu_models.json") if (self.folder / "gpu_models.json").exists() else None
+
 
 def open_bench(profile: str, **kwargs: Any) -> BenchView:
     """The page's view (:class:`BenchView`), printing the machine and its matmul rates."""
@@ -172,13 +177,17 @@ def where_the_time_goes(view: BenchView) -> None:
                    precision=3)
 
 
-def projection_frame(throughput: dict[str, Any], gpu: dict[str, Any] | None) -> pd.DataFrame:
+def projection_frame(throughput: dict[str, Any], gpu: dict[str, Any] | None,
+                     gpu_models: dict[str, Any] | None = None) -> pd.DataFrame:
     """Per chapter: runs of its paper grid, CPU-hours at the CPU's measured rate and, where a GPU
-    was measured, GPU-hours at the GPU's; a staged grid's figures are lower bounds."""
+    was measured, GPU-hours at the GPU's (ResNet-20's FLOP rate) and, where ``bench/gpu_models.py``
+    ran, GPU-hours with each run at its own measured rate; a staged grid's figures are lower bounds."""
     frame = pd.DataFrame(throughput["projection"]["chapters"]).rename(columns={"device_hours": "cpu_hours"})
-    if gpu is not None:
-        hours = {c["chapter"]: c.get("device_hours") for c in gpu["projection"]["chapters"]}
-        frame.insert(frame.columns.get_loc("cpu_hours") + 1, "gpu_hours", frame["chapter"].map(hours))
+    at = frame.columns.get_loc("cpu_hours") + 1
+    for column, source in (("gpu_hours_measured_per_run", gpu_models), ("gpu_hours", gpu)):
+        if source is not None:
+            hours = {c["chapter"]: c.get("device_hours") for c in source["projection"]["chapters"]}
+            frame.insert(at, column, frame["chapter"].map(hours))
     return frame
 
 
@@ -198,7 +207,11 @@ def end_to_end(view: BenchView) -> None:
         gpu = view.gpu["projection"]
         caption += (f"; GPU-hours at {gpu['flops_per_s'] / 1e12:.1f} TFLOP/s ({gpu['basis']}, {gpu_label(view.gpu)}; "
                     "ResNet-20's rate: an overestimate for networks that fill the GPU better)")
-    view.table(projection_frame(view.throughput, view.gpu), "projection", caption, data=machine_label(view.throughput))
+    if view.gpu_models is not None:
+        caption += (f"; measured per run: every CIFAR run at the rate measured for its model, reparameterization "
+                    f"and batch ({gpu_label(view.gpu_models)}; training only)")
+    view.table(projection_frame(view.throughput, view.gpu, view.gpu_models), "projection", caption,
+               data=machine_label(view.throughput))
 
 
 def gpu(view: BenchView) -> None:
