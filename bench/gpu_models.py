@@ -9,8 +9,12 @@ each kind (the first in its grid) is trained as :func:`regprune.experiment.execu
 (its transforms, hooks, penalties, loss and precision) for ``--epochs`` short epochs of ``--steps``
 batches of random CIFAR-shaped images (``synthetic-cifar10``/``-100``; speed does not depend on
 pixel values), and its rate is the median of the epochs after the first. Each run of the kind is
-then priced at ``45,000 x epochs / rate``, the grid's own epochs. A staged grid lists its later
-runs only once its search is stored: its figure is a lower bound, as in ``gpu.py``.
+then priced at ``45,000 x epochs / rate``, the grid's own epochs (training only: post-training
+analysis is not counted). A staged grid lists its later runs only once its search is stored: its
+figure is a lower bound, as in ``gpu.py``. Each run is priced alone on the GPU; small networks that
+share it K at a time cost less (``gpu.py``'s parallel rows: 8 ResNet-20 runs at once reached 4.6x
+one run's rate on an H200), so their figures lean high; the networks that dominate the total
+(ResNet-18/34/50, VGG, WRN-28-10 in weight_compander_cifar) fill the GPU alone.
 
     python bench/gpu_models.py [--steps 20] [--epochs 3] [--chapters flops_pruning ...]
 
