@@ -2,9 +2,10 @@
 whatever GPU is present (issue 31, item 5).
 
 ``bench/gpu.py`` prices every grid at ResNet-20's FLOP rate, and ResNet-20's small kernels leave most
-of a big GPU idle, so networks that fill it (ResNet-18/50, VGG, WRN-28-10) come out far too dear.
-Here every run of the CIFAR chapters' paper grids is sorted by what sets its speed: the model, its
-reparameterization (a switcher's mode, a compander learned or fixed) and the batch size. One run of
+of a big GPU idle, so networks that fill it better (ResNet-18/50, VGG, WRN-28-10) are likely priced
+too high. Here every run of the CIFAR chapters' paper grids is sorted by what sets its speed: the
+model, its reparameterization (a switcher's mode, a compander learned or fixed), its penalties and
+the batch size. One run of
 each kind (the first in its grid) is trained as :func:`regprune.experiment.execute` trains it
 (its transforms, hooks, penalties, loss and precision) for ``--epochs`` short epochs of ``--steps``
 batches of random CIFAR-shaped images (``synthetic-cifar10``/``-100``; speed does not depend on
