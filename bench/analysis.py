@@ -27,7 +27,7 @@ import torch
 
 from pathlib import Path
 
-from common import finish
+from common import ANALYSIS_HOOKS, finish
 from regprune import chapters, environment, experiment
 from regprune.callbacks import HOOKS, FitState
 from regprune.data import Splits
@@ -40,7 +40,6 @@ CASES = {  # (grid, model): the stored grid whose first run of that model is ana
     "quicknet": ("vc_bound_cifar", "quicknet"),
     "resnet20": ("efficiency_llr_cifar", "resnet20"),
 }
-ANALYSIS_HOOKS = ("snapshot_pruning", "threshold_sweep", "tsne_embedding")  # the others act during training
 TARGET_S = {"lenet5": 60.0}  # issue 31: a LeNet-5 run's analysis in at most a minute
 
 

@@ -1,5 +1,5 @@
-"""What every benchmark script does at the end: print its table, write its JSON atomically; and how
-a row's settings read in its table."""
+"""What the benchmark scripts share: printing a table and writing its JSON atomically at the end,
+how a row's settings read, and which parts of a run config are training (not analysis after it)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,16 @@ from typing import Any
 import torch
 
 from regprune import atomic
+
+
+# hooks that run after training (or only record): timing an epoch, or pricing training, leaves them out
+ANALYSIS_HOOKS = {"threshold_sweep", "snapshot_pruning", "weight_stats", "compander_scales", "weight_histogram",
+                  "tsne_embedding"}
+
+
+def training_hooks(config: dict[str, Any]) -> list[Any]:
+    """A run config's hooks without those that analyse after training."""
+    return [h for h in config.get("hooks", []) if (h if isinstance(h, str) else h.get("name")) not in ANALYSIS_HOOKS]
 
 
 def is_cifar(configs: list[dict]) -> bool:

@@ -7,7 +7,8 @@ too high. Here every run of the CIFAR chapters' paper grids is sorted by what se
 model, its reparameterization (a switcher's mode, a compander learned or fixed), its penalties and
 the batch size. One run of
 each kind (the first in its grid) is trained as :func:`regprune.experiment.execute` trains it
-(its transforms, hooks, penalties, loss and precision) for ``--epochs`` short epochs of ``--steps``
+(its transforms, penalties, loss, precision and the hooks that act during training; not those that
+analyse after it) for ``--epochs`` short epochs of ``--steps``
 batches of random CIFAR-shaped images (``synthetic-cifar10``/``-100``; speed does not depend on
 pixel values), and its rate is the median of the epochs after the first. Each run of the kind is
 then priced at ``45,000 x epochs / rate``, the grid's own epochs (training only: post-training
@@ -40,7 +41,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import finish, is_cifar  # noqa: E402
+from common import finish, is_cifar, training_hooks  # noqa: E402
 
 from regprune import atomic, chapters, environment, experiment  # noqa: E402
 
@@ -92,6 +93,7 @@ def timed_config(config: dict[str, Any], steps: int, epochs: int) -> dict[str, A
     c["data"] = {"name": f"synthetic-{shape_of}", "n_train": steps * batch + HELD_OUT, "n_test": HELD_OUT,
                  "val_split": HELD_OUT}
     c["train"] = {**c["train"], "epochs": epochs, "select": "last"}
+    c["hooks"] = training_hooks(c)  # training is priced, not the analysis after it (and a lease is short)
     if c["train"].get("schedule") == "multistep":  # no milestone falls inside a few epochs; lr does not change speed
         c["train"]["schedule"] = "constant"
         c["train"].pop("milestones", None)

@@ -33,13 +33,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import finish  # noqa: E402
+from common import finish, training_hooks  # noqa: E402
 
 from regprune import chapters, environment, paths, results  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "retime.json"
-ANALYSIS_HOOKS = {"threshold_sweep", "snapshot_pruning", "weight_stats", "compander_scales", "weight_histogram",
-                  "tsne_embedding"}  # they run after training (or record), so one epoch's time leaves them out
 CHILD = """
 import json, sys, torch
 from regprune import experiment
@@ -63,7 +61,7 @@ def kind_of_row(row: dict[str, Any]) -> tuple[str, str, str, int]:
 def one_epoch(config: dict[str, Any]) -> dict[str, Any]:
     """The run's config for one epoch of training, without the hooks that analyse after it."""
     return {**config, "train": {**config["train"], "epochs": 1},
-            "hooks": [h for h in config.get("hooks", []) if h.get("name") not in ANALYSIS_HOOKS]}
+            "hooks": training_hooks(config)}
 
 
 def epoch_time(src: Path, config: dict[str, Any], threads: int) -> float:
