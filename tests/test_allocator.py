@@ -57,9 +57,11 @@ def test_reused_memory_trains_the_same_numbers_without_page_faults():
     assert (reuse["digest"], reuse["acc"]) == (system["digest"], system["acc"])  # same numbers, bit for bit
     # glibc's defaults map blocks over 32 MB afresh each time and give them back: every page of the
     # 46 MB activation faults again, every evaluation (112,510 faults an evaluation of 10,000
-    # samples, measured); kept in the heap, they fault once
+    # samples, measured); kept in the heap, they fault once. Kept, the count still varies by run:
+    # 1, 7,312, 1, 2,344 and 6,601 against 122,757-161,676 on an AMD EPYC (2026-12-05), where a
+    # 20x bound failed one clean-clone CI run; a 10x bound holds there and still fails without reuse
     assert system["faults"] > 10_000, system
-    assert reuse["faults"] < system["faults"] / 20, (reuse, system)
+    assert reuse["faults"] < system["faults"] / 10, (reuse, system)
 
 
 def test_an_unknown_mode_is_named_with_the_allowed_ones(monkeypatch):
