@@ -23,6 +23,7 @@ are a lower bound.
 
     python bench/gpu.py [--epochs 3] [--cases fp32:0 bf16:1 bf16:reduce-overhead] [--parallel 4 8] [--no-compile]
 
+The file is rewritten after each case, so a run cut short (a lease's end) keeps the cases done.
 ``--device cpu --quick`` runs every code path in seconds on a CPU (the test does).
 """
 
@@ -45,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import compile_label, finish  # noqa: E402
 from throughput import SHAPES, _engine_splits, _transforms, projection  # noqa: E402
 
-from regprune import counting, environment, models  # noqa: E402
+from regprune import atomic, counting, environment, models  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "gpu.json"
 TRAIN_SAMPLES = 45000
@@ -128,47 +129,40 @@ def main() -> None:
         return
     t_start = time.perf_counter()
     cases = [(prec, comp) for prec, comp in cases if not (comp and args.no_compile)]
-    rows = [{**spawn(args, prec, comp)[0], "copies": 1} for prec, comp in cases]
+    macs = counting.count_macs(models.build("resnet20"), SHAPES["resnet20"])["total"]
+    at_one_flop = projection(1.0)  # device-hours scale as 1 / rate: priced once, scaled per result
+    name = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or platform.machine()
+    rows: list[dict[str, Any]] = []
+
+    def keep(row: dict[str, Any]) -> None:
+        """Add a case's row and rewrite the file: a run cut short (a lease's end) keeps the cases done."""
+        rows.append(row)
+        result = result_of(args, name, rows, macs, at_one_flop)
+        if result is not None:
+            atomic.write_text(args.out, json.dumps(result, indent=1, allow_nan=False) + "\n")
+
+    for prec, comp in cases:
+        keep({**spawn(args, prec, comp)[0], "copies": 1})
     for k in args.parallel:
         runs = spawn(args, "bf16", False, k)
         if "error" in runs[0]:
-            rows.append({**runs[0], "copies": k})
+            keep({**runs[0], "copies": k})
             continue
-        rows.append({"precision": "bf16", "compile": False, "copies": k, "samples": args.samples,
-                     "epochs": args.epochs, "epoch_s": max(r["epoch_s"] for r in runs),
-                     "samples_per_s": sum(r["samples_per_s"] for r in runs),
-                     "per_copy_samples_per_s": [r["samples_per_s"] for r in runs]})
-    macs = counting.count_macs(models.build("resnet20"), SHAPES["resnet20"])["total"]
-    failed = [r for r in rows if "error" in r]
-    rows = [r for r in rows if "error" not in r]
-    if not rows:
-        sys.exit(f"every case failed: {failed}")
-    best = max(rows, key=lambda r: r["samples_per_s"])
-    rate = 6 * macs * best["samples_per_s"]
-    chapters_ = projection(rate)
-    cifar = sum(c.get("device_hours", 0) for c in chapters_ if c.get("cifar"))
-    single = next((r for r in rows if r["precision"] == "bf16" and not r["compile"] and r["copies"] == 1), best)
-    name = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or platform.machine()
-    result = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "environment": {"device": args.device, "device_name": name, "cpu_count": os.cpu_count(),
-                        "torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
-                        **environment.git_commit(str(Path(__file__).parent))},
-        "settings": {"model": "resnet20", "batch_size": BATCH, "samples": args.samples, "epochs": args.epochs,
-                     "quick": args.quick},
-        "rows": rows, "failed": failed, "macs_per_sample": macs,
-        "epoch_s": single["epoch_s"], "target_epoch_s": TARGET_EPOCH_S,
-        "projection": {"basis": f"{best['precision']}{compile_label(best['compile'])} x{best['copies']} "
-                                f"aggregate, {best['samples_per_s']:.0f} samples/s", "flops_per_s": rate,
-                       "gpu_hours_cifar": cifar, "target_gpu_hours_cifar": TARGET_PAPER_GPU_HOURS,
-                       "chapters": chapters_},
-    }
+        keep({"precision": "bf16", "compile": False, "copies": k, "samples": args.samples,
+              "epochs": args.epochs, "epoch_s": max(r["epoch_s"] for r in runs),
+              "samples_per_s": sum(r["samples_per_s"] for r in runs),
+              "per_copy_samples_per_s": [r["samples_per_s"] for r in runs]})
+    result = result_of(args, name, rows, macs, at_one_flop)
+    if result is None:
+        sys.exit(f"every case failed: {rows}")
+    good, failed, chapters_ = result["rows"], result["failed"], result["projection"]["chapters"]
+    single = next(r for r in good if r["epoch_s"] == result["epoch_s"])
     lines = [f"{name}, torch {torch.__version__}: ResNet-20, {args.samples} samples an epoch, batch {BATCH}",
              f"{'precision':9} {'compile':15} {'copies':>6} {'epoch s':>8} {'samples/s':>10}"]
     lines += [f"{r['precision']:9} {str(r['compile']):15} {r['copies']:>6} {r['epoch_s']:8.2f} {r['samples_per_s']:10.0f}"
-              for r in rows]
+              for r in good]
     lines += [f"{r['precision']:9} {str(r['compile']):15} {r.get('copies', 1):>6} failed: {r['error']}" for r in failed]
-    fastest = min((r for r in rows if r["copies"] == 1), key=lambda r: r["epoch_s"], default=single)
+    fastest = min((r for r in good if r["copies"] == 1), key=lambda r: r["epoch_s"], default=single)
     lines.append(f"{single['precision']}{compile_label(single['compile'])} epoch {single['epoch_s']:.2f} s; "
                  f"fastest single run {fastest['precision']}"
                  f"{compile_label(fastest['compile'])} {fastest['epoch_s']:.2f} s "
@@ -176,9 +170,38 @@ def main() -> None:
     lines += [f"paper profile, {c['chapter']}: {c['runs']} runs, {c['device_hours']:.1f} GPU-hours"
               f"{' (lower bound: staged grid)' if c.get('lower_bound') else ''}" if "device_hours" in c
               else f"paper profile, {c['chapter']}: not projected ({c['error'][:80]})" for c in chapters_]
-    lines.append(f"CIFAR-10 chapters' paper profile: {cifar:.1f} GPU-hours at {result['projection']['basis']} "
-                 f"(target <= {TARGET_PAPER_GPU_HOURS:g})")
+    lines.append(f"CIFAR-10 chapters' paper profile: {result['projection']['gpu_hours_cifar']:.1f} GPU-hours at "
+                 f"{result['projection']['basis']} (target <= {TARGET_PAPER_GPU_HOURS:g})")
     finish(result, "\n".join(lines), time.perf_counter() - t_start, args.out)
+
+
+def result_of(args: argparse.Namespace, name: str, rows: list[dict[str, Any]], macs: int,
+              at_one_flop: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The file's content from the cases done so far (None while none has succeeded): the paper grids
+    priced at the best aggregate rate among them."""
+    failed = [r for r in rows if "error" in r]
+    good = [r for r in rows if "error" not in r]
+    if not good:
+        return None
+    best = max(good, key=lambda r: r["samples_per_s"])
+    rate = 6 * macs * best["samples_per_s"]
+    chapters_ = [{**c, "device_hours": c["device_hours"] / rate} if "device_hours" in c else c for c in at_one_flop]
+    cifar = sum(c.get("device_hours", 0) for c in chapters_ if c.get("cifar"))
+    single = next((r for r in good if r["precision"] == "bf16" and not r["compile"] and r["copies"] == 1), best)
+    return {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "environment": {"device": args.device, "device_name": name, "cpu_count": os.cpu_count(),
+                        "torch": torch.__version__, "cuda": torch.version.cuda, "python": platform.python_version(),
+                        **environment.git_commit(str(Path(__file__).parent))},
+        "settings": {"model": "resnet20", "batch_size": BATCH, "samples": args.samples, "epochs": args.epochs,
+                     "quick": args.quick},
+        "rows": good, "failed": failed, "macs_per_sample": macs,
+        "epoch_s": single["epoch_s"], "target_epoch_s": TARGET_EPOCH_S,
+        "projection": {"basis": f"{best['precision']}{compile_label(best['compile'])} x{best['copies']} "
+                                f"aggregate, {best['samples_per_s']:.0f} samples/s", "flops_per_s": rate,
+                       "gpu_hours_cifar": cifar, "target_gpu_hours_cifar": TARGET_PAPER_GPU_HOURS,
+                       "chapters": chapters_},
+    }
 
 
 if __name__ == "__main__":
