@@ -156,7 +156,7 @@ def main() -> None:
     if result is None:
         sys.exit(f"every case failed: {rows}")
     good, failed, chapters_ = result["rows"], result["failed"], result["projection"]["chapters"]
-    single = next(r for r in good if r["epoch_s"] == result["epoch_s"])
+    single = reference_case(good)
     lines = [f"{name}, torch {torch.__version__}: ResNet-20, {args.samples} samples an epoch, batch {BATCH}",
              f"{'precision':9} {'compile':15} {'copies':>6} {'epoch s':>8} {'samples/s':>10}"]
     lines += [f"{r['precision']:9} {str(r['compile']):15} {r['copies']:>6} {r['epoch_s']:8.2f} {r['samples_per_s']:10.0f}"
@@ -175,6 +175,12 @@ def main() -> None:
     finish(result, "\n".join(lines), time.perf_counter() - t_start, args.out)
 
 
+def reference_case(good: list[dict[str, Any]]) -> dict[str, Any]:
+    """The row whose epoch the file reports as ``epoch_s``: bf16 eager in one process, else the fastest row."""
+    return next((r for r in good if r["precision"] == "bf16" and not r["compile"] and r["copies"] == 1),
+                max(good, key=lambda r: r["samples_per_s"]))
+
+
 def result_of(args: argparse.Namespace, name: str, rows: list[dict[str, Any]], macs: int,
               at_one_flop: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The file's content from the cases done so far (None while none has succeeded): the paper grids
@@ -187,7 +193,7 @@ def result_of(args: argparse.Namespace, name: str, rows: list[dict[str, Any]], m
     rate = 6 * macs * best["samples_per_s"]
     chapters_ = [{**c, "device_hours": c["device_hours"] / rate} if "device_hours" in c else c for c in at_one_flop]
     cifar = sum(c.get("device_hours", 0) for c in chapters_ if c.get("cifar"))
-    single = next((r for r in good if r["precision"] == "bf16" and not r["compile"] and r["copies"] == 1), best)
+    single = reference_case(good)
     return {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "environment": {"device": args.device, "device_name": name, "cpu_count": os.cpu_count(),

@@ -58,7 +58,9 @@ def _name(spec: Any) -> str:
 def speed_kind(config: dict[str, Any]) -> str:
     """What sets a run's speed, as a label: model (with its settings), reparameterization (with the
     settings that change the work: a switcher's mode, a compander learned), penalties (computed every
-    step), batch size. Transforms, hooks and the loss cost little beside the network."""
+    step), batch size. Transforms, hooks and the loss cost little beside the network. Finer than
+    ``retime.kind`` (the key of its stored rows), which leaves out model settings, a learned compander
+    and penalties: on a GPU those change the work of a step."""
     model = config["model"] if isinstance(config["model"], dict) else {"name": config["model"]}
     model = {k: v for k, v in model.items() if k != "init"}  # the initializer costs nothing per step
     reparam = config.get("reparam") or {}

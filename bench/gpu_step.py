@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from torch.profiler import ProfilerActivity, profile
 
 from regprune import models
-from regprune.train import COMPILE_MODES
+from regprune.train import COMPILE_MODES, CUDA_GRAPH_MODES
 
 
 def bare_step(device: str, precision: str, channels_last: bool, mode: str | None = None, fused: bool = False):
@@ -37,7 +37,7 @@ def bare_step(device: str, precision: str, channels_last: bool, mode: str | None
         x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, fused=fused or None)
     net = torch.compile(model, mode=mode) if mode else model
-    graphs = device == "cuda" and mode in ("reduce-overhead", "max-autotune")
+    graphs = device == "cuda" and mode in CUDA_GRAPH_MODES
 
     def step():
         if graphs:

@@ -6,7 +6,8 @@ and when and on which commit it was measured. The compander overhead is a median
 its distribution-free 95% interval decides: met when it lies at or below the target, not met when
 above, *not resolved* when it straddles it (the book's rule for a difference at noise level).
 Compiled-compander rows (an opt-in) and the analysis of models other than LeNet-5 (no target) are
-shown beside the judged items. `make bench` ends with it; `make bench-summary` prints it alone. Measures nothing itself.
+shown beside the judged items. `make bench` ends with it; `make bench-summary` prints it alone.
+Measures nothing itself.
 """
 
 from __future__ import annotations

@@ -53,6 +53,7 @@ PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 # CUDA graphs replay a whole step's kernels in one launch on a GPU, where a small network's step is
 # bound by kernel launches (ResNet-20 on an H200: bench/README.md); on a CPU they compile as default.
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+CUDA_GRAPH_MODES = ("reduce-overhead", "max-autotune")  # the modes that record CUDA graphs on a GPU
 AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
 SELECT = ("val_acc", "val_loss", "last")
 
@@ -236,7 +237,7 @@ def _step_model(cfg: TrainConfig, model: nn.Module, device: torch.device) -> tup
         return model, lambda: None
     mode = "default" if cfg.compile is True else cfg.compile
     compiled = torch.compile(model) if mode == "default" else torch.compile(model, mode=mode)
-    graphs = device.type == "cuda" and mode in ("reduce-overhead", "max-autotune")
+    graphs = device.type == "cuda" and mode in CUDA_GRAPH_MODES
     return compiled, (torch.compiler.cudagraph_mark_step_begin if graphs else lambda: None)
 
 
