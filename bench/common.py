@@ -1,5 +1,5 @@
 """What the benchmark scripts share: printing a table and writing its JSON atomically at the end,
-how a row's settings read, and which parts of a run config are training (not analysis after it)."""
+and which parts of a run config are training (not analysis after it)."""
 
 from __future__ import annotations
 
@@ -33,10 +33,3 @@ def finish(result: dict[str, Any], table: str, elapsed: float, out: Path, thread
     atomic.write_text(Path(out), json.dumps(result, indent=1, allow_nan=False) + "\n")
     print(f"wrote {out}")
     return result
-
-
-def compile_label(compile_: bool | str) -> str:
-    """How a row's ``train.compile`` reads: '', ' compiled' or ' compiled (MODE)'."""
-    if not compile_:
-        return ""
-    return " compiled" if compile_ in (True, "default") else f" compiled ({compile_})"

@@ -43,10 +43,11 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import compile_label, finish  # noqa: E402
+from common import finish  # noqa: E402
 from throughput import SHAPES, _engine_splits, _transforms, projection  # noqa: E402
 
 from regprune import atomic, counting, environment, models  # noqa: E402
+from regprune.speed_targets import compile_label  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results" / "gpu.json"
 TRAIN_SAMPLES = 45000

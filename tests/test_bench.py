@@ -11,6 +11,8 @@ import sys
 import pytest
 from conftest import REPO
 
+from regprune import speed_targets
+
 
 def run_bench(script: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """``bench/SCRIPT ARGS...`` in a fresh interpreter, its output captured."""
@@ -126,30 +128,24 @@ def test_retime_times_one_epoch_of_training_without_the_analysis_hooks():
 
 def test_bench_summary_reads_each_figure_against_its_target(tmp_path):
     """Met or not follows the stored figure and the target; a missing file reads 'not measured'."""
-    sys.path.insert(0, str(REPO / "bench"))
-    import summary
-
     (tmp_path / "reparam_overhead.json").write_text(json.dumps({"created": "2026-12-03T00:00:00", "rows": [
         {"model": "lenet300", "variant": "compander", "overhead_pct": 30.0},
         {"model": "lenet5", "variant": "compander", "overhead_pct": 19.0},
         {"model": "lenet5", "variant": "plain", "overhead_pct": 0.0}]}))
     (tmp_path / "switcher.json").write_text(json.dumps({"target_ratio": 3.0, "rows": [
         {"variant": "plain", "ratio_to_plain": 1.0}, {"variant": "neuron/snn", "ratio_to_plain": 2.5}]}))
-    by_item = {r["item"]: r for r in summary.rows(tmp_path)}
+    by_item = {r["item"]: r for r in speed_targets.rows(tmp_path)}
     assert by_item["compander overhead, lenet300"]["met"] is False  # 30% > 25%
     assert by_item["compander overhead, lenet5"]["met"] is True  # 19% <= 20%
     assert by_item["compander overhead, resnet20"]["met"] is None  # no row: not measured
     assert by_item["switcher update / plain update, neuron/snn"]["met"] is True
     assert by_item["post-training analysis, LeNet-5 (comparison grid)"]["met"] is None
-    assert "| compander overhead, lenet300 | +30.0% | <= 25% | no |" in summary.table(summary.rows(tmp_path))
+    assert "| compander overhead, lenet300 | +30.0% | <= 25% | no |" in speed_targets.table(speed_targets.rows(tmp_path))
 
 
 def test_bench_summary_judges_a_switcher_run_per_update_with_its_phases_and_floor(tmp_path):
     """The judged figure is the alternation's mean per update, by the interval of its 11 per-round
     ratios (2nd and 10th smallest); the phases and the floor by arithmetic are shown beside it."""
-    sys.path.insert(0, str(REPO / "bench"))
-    import summary
-
     above = [3.5, 3.6, 3.7, 3.8, 3.9, 4.0, 4.1, 4.2, 4.3, 4.4, 9.0]
     straddles = [1.0, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2, 3.3, 3.4]
     (tmp_path / "switcher.json").write_text(json.dumps({"created": "2026-12-04T12:00:00+00:00", "target_ratio": 3.0,
@@ -159,7 +155,7 @@ def test_bench_summary_judges_a_switcher_run_per_update_with_its_phases_and_floo
             {"variant": "connection/snn", "ratio_to_plain": 6.0}, {"variant": "connection/tnn", "ratio_to_plain": 2.0},
             {"variant": "neuron/alternation", "ratio_to_plain": 2.9, "time_ratios": straddles, "floor_ratio": 1.5},
             {"variant": "neuron/snn", "ratio_to_plain": 4.5}, {"variant": "neuron/tnn", "ratio_to_plain": 1.3}]}))
-    rows = [r for r in summary.rows(tmp_path) if r["item"].startswith("switcher")]
+    rows = [r for r in speed_targets.rows(tmp_path) if r["item"].startswith("switcher")]
     assert [r["item"] for r in rows] == ["switcher update / plain update, connection/alternation",
                                          "switcher update / plain update, neuron/alternation"]
     assert rows[0]["met"] is False and rows[1]["met"] == "not resolved"  # [3.6, 4.4] above 3; [2.5, 3.3] around it
@@ -170,36 +166,30 @@ def test_bench_summary_judges_a_switcher_run_per_update_with_its_phases_and_floo
 def test_bench_summary_judges_the_overhead_by_its_median_interval(tmp_path):
     """11 repeats: the 95% interval of the median is the 2nd and 10th smallest ratio (binomial by
     hand: P(X <= 1) = 12/2048 = 0.006 <= 0.025 < P(X <= 2) = 67/2048 = 0.033)."""
-    sys.path.insert(0, str(REPO / "bench"))
-    import summary
-
     straddles = [0.91, 1.006, 1.026, 1.043, 1.046, 1.054, 1.062, 1.065, 1.066, 1.083, 1.174]
     above = [1.255, 1.275, 1.286, 1.354, 1.392, 1.458, 1.481, 1.514, 1.53, 1.54, 1.646]
     below = [0.9, 0.95, 1.0, 1.01, 1.02, 1.05, 1.1, 1.15, 1.18, 1.19, 1.4]
-    assert summary.median_interval(straddles) == (1.006, 1.083)
-    assert summary.median_interval([1.0] * 5) is None  # P(X = 0) = 1/32 > 0.025: no interval
+    assert speed_targets.median_interval(straddles) == (1.006, 1.083)
+    assert speed_targets.median_interval([1.0] * 5) is None  # P(X = 0) = 1/32 > 0.025: no interval
     (tmp_path / "reparam_overhead.json").write_text(json.dumps({"created": "2026-12-04T00:00:00", "rows": [
         {"model": "resnet20", "variant": "compander", "overhead_pct": 5.4, "time_ratios": straddles},
         {"model": "lenet300", "variant": "compander", "overhead_pct": 45.8, "time_ratios": above},
         {"model": "lenet5", "variant": "compander", "overhead_pct": 5.0, "time_ratios": below}]}))
-    by_item = {r["item"]: r for r in summary.rows(tmp_path)}
+    by_item = {r["item"]: r for r in speed_targets.rows(tmp_path)}
     assert by_item["compander overhead, resnet20"]["met"] == "not resolved"  # [+0.6%, +8.3%] around 3%
     assert by_item["compander overhead, resnet20"]["measured"] == "+5.4% [+0.6%, +8.3%]"
     assert by_item["compander overhead, lenet300"]["met"] is False  # [+27.5%, +54.0%] above 25%
     assert by_item["compander overhead, lenet5"]["met"] is True  # [-5.0%, +19.0%] at or below 20%
-    assert "| compander overhead, resnet20 | +5.4% [+0.6%, +8.3%] | <= 3% | not resolved |" in summary.table(
-        summary.rows(tmp_path))
+    assert "| compander overhead, resnet20 | +5.4% [+0.6%, +8.3%] | <= 3% | not resolved |" in speed_targets.table(
+        speed_targets.rows(tmp_path))
 
 
 def test_bench_summary_lists_every_stored_analysis_case_and_judges_lenet5_only(tmp_path):
-    sys.path.insert(0, str(REPO / "bench"))
-    import summary
-
     for case, grid, total, target in (("lenet5", "comparison", 61.0, 60.0), ("quicknet", "vc_bound_cifar", 90.0, None)):
         (tmp_path / f"analysis_{case}.json").write_text(json.dumps({
             "case": case, "grid": grid, "key_config": {"name": case}, "total_s": total, "target_s": target,
             "hooks": [{"hook": "threshold_sweep", "seconds": total}]}))
-    by_item = {r["item"]: r for r in summary.rows(tmp_path)}
+    by_item = {r["item"]: r for r in speed_targets.rows(tmp_path)}
     assert by_item["post-training analysis, LeNet-5 (comparison grid)"]["met"] is False  # 61 s > 60 s
     other = by_item["post-training analysis, quicknet (vc_bound_cifar grid)"]
     assert other["measured"] == "90 s (threshold_sweep 90 s)" and other["met"] == "no target"
@@ -209,8 +199,6 @@ def test_bench_summary_lists_every_stored_analysis_case_and_judges_lenet5_only(t
 def test_bench_summary_shows_the_compiled_overhead_apart_with_what_compiling_does_to_plain(tmp_path):
     """Compiled rows are their own items, judged against the same targets; compiled plain's speed is
     set against eager plain's only when both files ran on one CPU."""
-    sys.path.insert(0, str(REPO / "bench"))
-    import summary
 
     def bench(cpu: str, plain_speed: float, overhead: float) -> dict:
         return {"created": "2026-12-04T23:00:00", "environment": {"cpu_model": cpu}, "rows": [
@@ -219,13 +207,13 @@ def test_bench_summary_shows_the_compiled_overhead_apart_with_what_compiling_doe
 
     (tmp_path / "reparam_overhead.json").write_text(json.dumps(bench("CPU A", 700.0, 3.3)))
     (tmp_path / "reparam_overhead_compiled.json").write_text(json.dumps(bench("CPU A", 840.0, 0.1)))
-    by_item = {r["item"]: r for r in summary.rows(tmp_path)}
+    by_item = {r["item"]: r for r in speed_targets.rows(tmp_path)}
     row = by_item["compander overhead, resnet20, compiled (opt-in)"]
     assert row["met"] is True and row["measured"] == "+0.1%; compiled plain 1.20x eager plain's speed"
     assert by_item["compander overhead, resnet20"]["met"] is False  # the eager item stays as it was
     assert "compander overhead, lenet300, compiled (opt-in)" not in by_item  # no compiled row: no item
     (tmp_path / "reparam_overhead_compiled.json").write_text(json.dumps(bench("CPU B", 840.0, 0.1)))
-    row = {r["item"]: r for r in summary.rows(tmp_path)}["compander overhead, resnet20, compiled (opt-in)"]
+    row = {r["item"]: r for r in speed_targets.rows(tmp_path)}["compander overhead, resnet20, compiled (opt-in)"]
     assert row["measured"] == "+0.1%"  # another CPU: speeds do not compare
 
 
@@ -302,27 +290,24 @@ def test_gpu_models_quick_on_a_cpu_times_real_paper_runs(tmp_path):
 
 
 def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(tmp_path):
-    sys.path.insert(0, str(REPO / "bench"))
-    import summary
-
     env = {"device_name": "Some GPU"}
     proj = {"gpu_hours_cifar": 80.0, "target_gpu_hours_cifar": 100.0, "basis": "bf16 x8 aggregate"}
     (tmp_path / "gpu.json").write_text(json.dumps({"created": "2026-12-04T14:45:00Z", "environment": env,
         "target_epoch_s": 2.0, "projection": proj, "rows": [
             {"precision": "fp32", "compile": False, "copies": 1, "epoch_s": 3.0},
             {"precision": "bf16", "compile": False, "copies": 8, "epoch_s": 1.0}]}))  # 8 copies: not an epoch of one run
-    rows = {r["item"]: r for r in summary.rows(tmp_path)}
+    rows = {r["item"]: r for r in speed_targets.rows(tmp_path)}
     epoch = rows["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
     assert epoch["met"] is False and epoch["measured"] == "fp32 3.00 s (Some GPU)"
     assert rows["paper profile of the CIFAR chapters, projected"]["met"] is True
     (tmp_path / "gpu_compile.json").write_text(json.dumps({"rows": [
         {"precision": "bf16", "compile": True, "copies": 1, "epoch_s": 1.9}]}))
-    epoch = {r["item"]: r for r in summary.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
+    epoch = {r["item"]: r for r in speed_targets.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
     assert epoch["met"] is True and epoch["measured"] == "fp32 3.00 s, bf16 compiled 1.90 s (Some GPU)"
     (tmp_path / "gpu_compile.json").write_text(json.dumps({"rows": [
         {"precision": "bf16", "compile": True, "copies": 1, "epoch_s": 2.4},
         {"precision": "fp16", "compile": "reduce-overhead", "copies": 1, "epoch_s": 1.2}]}))
-    epoch = {r["item"]: r for r in summary.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
+    epoch = {r["item"]: r for r in speed_targets.rows(tmp_path)}["ResNet-20 CIFAR-10 epoch on an H100-class GPU"]
     assert epoch["met"] is True
     assert epoch["measured"] == "fp32 3.00 s, bf16 compiled 2.40 s, fp16 compiled (reduce-overhead) 1.20 s (Some GPU)"
     # each run at its own measured rate judges the projection where it exists; a lower bound under
@@ -330,7 +315,7 @@ def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(t
     for hours, bound, met in ((90.0, False, True), (90.0, True, "not resolved"), (130.0, True, False)):
         (tmp_path / "gpu_models.json").write_text(json.dumps({"created": "2026-12-06T10:00:00Z", "environment": env,
             "projection": {"gpu_hours_cifar": hours, "target_gpu_hours_cifar": 100.0, "lower_bound": bound}}))
-        row = {r["item"]: r for r in summary.rows(tmp_path)}["paper profile of the CIFAR chapters, projected"]
+        row = {r["item"]: r for r in speed_targets.rows(tmp_path)}["paper profile of the CIFAR chapters, projected"]
         assert row["met"] == met and row["measured"].startswith(f"{hours:,.0f} GPU-h, each run at its own measured")
         assert row["measured"].endswith("GPU-h at bf16 x8 aggregate (Some GPU)") and row["when"] == "2026-12-06"
 

@@ -134,3 +134,14 @@ def test_numbers_in_a_column_that_also_holds_words_keep_the_tables_precision():
     number of the table (85.15), never as the float's repr (85.14999999999999)."""
     frame = pd.DataFrame({"model": ["a", "b", "c"], "ours_acc": [85.14999999999999, "awaits GPU run", float("nan")]})
     assert tables.display_frame(frame)["ours_acc"].tolist() == ["85.15", "awaits GPU run", tables.MISSING]
+
+
+def test_a_plus_minus_in_text_is_not_read_as_a_spread_over_seeds(tmp_path):
+    """A claim's reason ("outside 10.5 ± 3.5": the paper's value and tolerance) has a ± of its own:
+    the caption's note on ± belongs only to tables with merged mean/std cells."""
+    reason = pd.DataFrame({"claim": ["c"], "ours": [47.2], "reason": ["interval outside 10.5 ± 3.5"]})
+    html = report.show_table(reason, "r", "nb", title="T", profile="cpu", data="bench", tables_dir=tmp_path).to_html()
+    assert "10.5 ± 3.5" in html and "standard deviation over seeds" not in html
+    both = reason.assign(acc_mean=[0.9], acc_std=[0.01])
+    html = report.show_table(both, "b", "nb", title="T", profile="cpu", data="bench", tables_dir=tmp_path).to_html()
+    assert "± standard deviation over seeds" in html

@@ -143,3 +143,47 @@ def test_the_projection_names_cpu_and_gpu_hours_and_the_gpu_table_its_device(ben
     displayed.clear()
     view_module.end_to_end(view)
     assert "measured per run" in str(getattr(displayed[0], "caption", ""))
+
+
+REGENERATION = {
+    "created": "2026-12-05T00:18:42Z", "stored_hours": 10.0, "today_hours": 6.0, "projected_missing_hours": 1.5,
+    "cifar_hours": 2.0, "other_hours": 4.0, "alone_hours": 4.0, "alone_cifar_hours": 2.5, "alone_other_hours": 1.5,
+    "target_hours": 8.0,
+    "grids": [{"grid": "comparison", "cifar": False, "runs": 4, "stored": 3, "missing": 1, "stored_hours": 7.0,
+               "today_hours": 4.0, "alone_hours": 2.0, "median_run_min": 30.0, "cpus": {"x86_64": 1, "AMD EPYC": 2}},
+              {"grid": "vc_bound_cifar", "cifar": True, "runs": 2, "stored": 2, "missing": 0, "stored_hours": 3.0,
+               "today_hours": 2.0, "alone_hours": 2.0, "median_run_min": 90.0, "cpus": {"AMD EPYC": 2}}]}
+HISTORY = ("created,commit,stored_hours,train_hours,projected_missing_hours,today_hours,cifar_hours,other_hours,"
+           "unknown,alone_hours\n"
+           "2026-12-03T12:36:08Z,0e35910,8.00,6.00,0,7.00,1.00,6.00,vc_bound_cifar,\n"
+           "2026-12-05T00:18:42Z,a3f0220,10.00,8.00,1.50,6.00,2.00,4.00,,4.00\n")
+
+
+def test_the_speed_targets_and_the_regeneration_cost_read_the_stored_files(bench_dir, tmp_path, capsys):
+    """The page's table of speed targets is the one `bench/summary.py` prints (the hand-made compander
+    rounds: 10% on LeNet-300-100, under its 25%); the regeneration totals and grids come from its file
+    as stored, and the trend keeps the grids an earlier row could not project."""
+    view = view_module.open_bench("smoke", bench_dir=bench_dir, tables_dir=tmp_path / "t", display=lambda obj: None)
+    view_module.regeneration(view)
+    assert capsys.readouterr().out.splitlines()[-1].startswith("regeneration not measured")
+    (bench_dir / "regeneration.json").write_text(json.dumps(REGENERATION))
+    (bench_dir / "regeneration_history.csv").write_text(HISTORY)
+    view = view_module.open_bench("smoke", bench_dir=bench_dir, tables_dir=tmp_path / "t", display=lambda obj: None)
+    view_module.speed_targets(view)
+    view_module.regeneration(view)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "cpu profile, every grid from scratch: 10.0 h as the stored runs took, 7.5 h with today's code; "
+        "4.0 h with each run alone on the CPU (CIFAR grids 2.5 h of it); target 8 h")
+    targets, grids, history = (s.value for s in view.shown)
+    by_item = targets.set_index("item")
+    assert by_item.loc["compander overhead, lenet300", "met"] == "yes"  # +10% <= 25%
+    assert by_item.loc["compander overhead, lenet300", "measured"] == "+10.0%"  # no per-round ratios: no interval
+    assert by_item.loc["compander overhead, resnet20", "met"] == "not measured"
+    assert by_item.loc["cpu profile, regenerated from scratch (today's code)", "met"] == "yes"  # 7.5 h <= 8 h
+    assert grids["cpus"].tolist() == ["AMD EPYC 2, x86_64 1", "AMD EPYC 2"]
+    assert grids[["grid", "stored_hours", "today_hours", "alone_hours"]].values.tolist() == [
+        ["comparison", 7.0, 4.0, 2.0], ["vc_bound_cifar", 3.0, 2.0, 2.0]]
+    assert history["created"].tolist() == ["2026-12-03 12:36", "2026-12-05 00:18"]
+    assert history["commit"].tolist() == ["0e35910", "a3f0220"]  # a hash of digits and e stays text
+    assert history["not_projected"].fillna("").tolist() == ["vc_bound_cifar", ""]
+    assert np.isnan(history["alone_hours"].iloc[0]) and history["alone_hours"].iloc[1] == 4.0

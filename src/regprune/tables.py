@@ -156,13 +156,15 @@ def _pairs(columns: list[str]) -> list[tuple[str, str, str]]:
 
 def display_frame(df: pd.DataFrame, precision: int = 2) -> pd.DataFrame:
     """``df`` as strings, one formatted cell per value: mean/std pairs merged into ``mean ± std``
-    (named by their stem), the verdict column moved to the front. Column order otherwise kept."""
+    (named by their stem; their names in ``attrs["mean_std"]``), the verdict column moved to the
+    front. Column order otherwise kept."""
     columns = [str(c) for c in df.columns]
     columns = [c if columns[:i].count(c) == 0 else f"{c} ({columns[:i].count(c) + 1})" for i, c in enumerate(columns)]
     df = df.set_axis(columns, axis=1)
     pairs = {mean: (stem, std) for stem, mean, std in _pairs(columns)}
     stds = {std for _, std in pairs.values()}
     out: dict[str, list[str]] = {}
+    merged: list[str] = []
     for col in columns:
         if col in stds:
             continue
@@ -172,13 +174,16 @@ def display_frame(df: pd.DataFrame, precision: int = 2) -> pd.DataFrame:
             fmt = column_formatter(stem, both, precision)
             if fmt is integer:  # means of counts are rarely whole: format them as numbers
                 fmt = lambda x, p=precision: number(x, p)  # noqa: E731
-            out[stem if stem not in columns and header(stem) not in map(header, columns) else col] = [
-                _mean_std(fmt, m, s) for m, s in zip(df[col], df[std])]
+            name = stem if stem not in columns and header(stem) not in map(header, columns) else col
+            out[name] = [_mean_std(fmt, m, s) for m, s in zip(df[col], df[std])]
+            merged.append(name)
         else:
             fmt = column_formatter(col, df[col], precision)
             out[col] = [fmt(v) for v in df[col]]
     frame = pd.DataFrame(out, index=range(len(df)))
-    return frame[verdict_first(list(frame.columns))]
+    frame = frame[verdict_first(list(frame.columns))]
+    frame.attrs["mean_std"] = merged
+    return frame
 
 
 def _mean_std(fmt, mean: Any, std: Any) -> str:
@@ -231,7 +236,7 @@ def render(df: pd.DataFrame, caption: str, *, precision: int = 2):
     (with a note on what an em dash and ± mean where the table has them)."""
     shown = display_frame(df, precision)
     notes = []
-    if any(PLUS_MINUS in v for col in shown for v in shown[col]):
+    if any(PLUS_MINUS in v for col in shown.attrs.get("mean_std", []) for v in shown[col]):  # not a ± in text
         notes.append("± standard deviation over seeds")
     if any(v == MISSING for col in shown for v in shown[col]):
         notes.append(f"{MISSING} not measured, not reported or not applicable")

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .. import claims as claims_module
-from .. import figures, paths
+from .. import figures, paths, speed_targets as targets_module
 from . import ChapterView, _display
 
 NOTEBOOK = "benchmarks"
@@ -72,6 +72,17 @@ class BenchView(ChapterView):
         if (self.folder / "gpu_compile.json").exists():
             gpu = {**gpu, "rows": gpu["rows"] + self.read("gpu_compile.json")["rows"]}
         return gpu
+
+    @cached_property
+    def regeneration(self) -> dict[str, Any] | None:
+        """``bench/regeneration.py``'s file (the cost of regenerating the ``cpu`` profile), or None."""
+        return self.read("regeneration.json") if (self.folder / "regeneration.json").exists() else None
+
+    @cached_property
+    def regeneration_history(self) -> pd.DataFrame | None:
+        """Every run of ``bench/regeneration.py`` so far, one row each (the trend), or None."""
+        path = self.folder / "regeneration_history.csv"
+        return pd.read_csv(path, dtype={"commit": str, "unknown": str}) if path.exists() else None
 
     @cached_property
     def gpu_models(self) -> dict[str, Any] | None:
@@ -146,6 +157,51 @@ def overhead_table(rows: pd.DataFrame) -> pd.DataFrame:
         index=rows["model"].unique(), columns=loops).reset_index()
 
 
+def speed_targets_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
+    """:func:`regprune.speed_targets.rows` as a table: one row per item, ``met`` in words."""
+    return pd.DataFrame([{"item": r["item"], "measured": r["measured"], "target": r["target"],
+                          "met": targets_module.met_label(r["met"]), "measured_on": r["when"]} for r in items],
+                        columns=["item", "measured", "target", "met", "measured_on"])
+
+
+REGENERATION_COLUMNS = ["grid", "cifar", "runs", "stored", "missing", "stored_hours", "today_hours", "alone_hours",
+                        "median_run_min", "cpus"]
+HISTORY_COLUMNS = ["created", "commit", "stored_hours", "today_hours", "alone_hours", "cifar_hours", "other_hours",
+                   "projected_missing_hours", "not_projected"]
+
+
+def regeneration_frame(regen: dict[str, Any]) -> pd.DataFrame:
+    """Per chapter grid of the ``cpu`` profile: its runs, the hours they took as stored, with today's
+    code, and with each run alone on the CPU, and the machines that trained them."""
+    frame = pd.DataFrame(regen["grids"])
+    for column in ("today_hours", "alone_hours"):  # files from before these estimates
+        if column not in frame:
+            frame[column] = float("nan")
+    frame["cpus"] = [", ".join(f"{cpu} {n}" for cpu, n in sorted(c.items(), key=lambda kv: -kv[1]))
+                     for c in frame["cpus"]]
+    return frame[REGENERATION_COLUMNS]
+
+
+def history_frame(history: pd.DataFrame) -> pd.DataFrame:
+    """The trend, one row per run of ``bench/regeneration.py``; ``not_projected`` names the grids that
+    had no run stored then (their hours are missing from that row's totals)."""
+    frame = history.rename(columns={"unknown": "not_projected"}).copy()
+    for column in HISTORY_COLUMNS:
+        if column not in frame:
+            frame[column] = float("nan")
+    frame["created"] = frame["created"].str[:16].str.replace("T", " ")
+    return frame[HISTORY_COLUMNS]
+
+
+def regeneration_line(regen: dict[str, Any]) -> str:
+    """The whole ``cpu`` profile in hours, three ways, against the target."""
+    today = regen.get("today_hours", regen["stored_hours"]) + (regen.get("projected_missing_hours") or 0)
+    alone = f"; {regen['alone_hours']:.1f} h with each run alone on the CPU" if "alone_hours" in regen else ""
+    cifar = (f" (CIFAR grids {regen['alone_cifar_hours']:.1f} h of it)" if "alone_cifar_hours" in regen else "")
+    return (f"cpu profile, every grid from scratch: {regen['stored_hours']:.1f} h as the stored runs took, "
+            f"{today:.1f} h with today's code{alone}{cifar}; target {regen['target_hours']:g} h")
+
+
 def end_to_end_line(e2e: dict[str, Any]) -> str:
     return "end to end: " + ", ".join(f"{k} {round(v, 1) if isinstance(v, float) else v}" for k, v in e2e.items())
 
@@ -163,6 +219,28 @@ def throughput(view: BenchView) -> None:
 def targets(view: BenchView) -> None:
     table = view.table(targets_table(view.rows), "targets", "Performance targets", data=machine_label(view.throughput))
     print("\n".join(target_lines(table, view.rows)))
+
+
+def speed_targets(view: BenchView) -> None:
+    """Each speed target against the latest stored figure (what ``make bench-summary`` prints)."""
+    view.table(speed_targets_frame(targets_module.rows(view.folder)), "speed_targets",
+               "Where a user waits: each speed target against its latest stored measurement",
+               data=f"{RANDOM} (regeneration: the stored runs' own timings)")
+
+
+def regeneration(view: BenchView) -> None:
+    """What regenerating the ``cpu`` profile costs, per grid, and its trend; a line where not measured."""
+    regen = view.regeneration
+    if regen is None:
+        print("regeneration not measured: bench/results/regeneration.json is absent (make bench-regeneration)")
+        return
+    print(regeneration_line(regen))
+    data = f"the stored runs' timings, measured {regen['created'][:10]}"
+    view.table(regeneration_frame(regen), "regeneration", "Hours to regenerate each grid of the cpu profile: as "
+               "stored, with today's code, with each run alone on the CPU", data=data, precision=1)
+    if view.regeneration_history is not None:
+        view.table(history_frame(view.regeneration_history), "regeneration_history",
+                   "The same totals at each earlier measurement (hours)", data=data, precision=1)
 
 
 def where_the_time_goes(view: BenchView) -> None:
