@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import torch
 from torch import nn
 
@@ -18,10 +20,17 @@ def test_auto_resolves_by_device(monkeypatch):
     assert resolve_precision("auto", cpu) == "fp32"
     monkeypatch.setattr(environment, "cpu_model", lambda: {"cpu_model": "x"})  # flags unreadable
     assert resolve_precision("auto", cpu) == "fp32"
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # a T4
+    # torch's own check says yes on a T4 too (bf16 emulated there, by default): it must not decide
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    monkeypatch.setattr(torch.version, "hip", None)
+    capability = {}
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device=None: SimpleNamespace(**capability))
+    capability.update(major=7, minor=5)  # Colab's T4: no bf16 in hardware
     assert resolve_precision("auto", cuda) == "fp16"
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # an A100 or later
+    capability.update(major=8, minor=0)  # an A100 or later
     assert resolve_precision("auto", cuda) == "bf16"
+    capability.update(major=9, minor=0)  # an H100/H200
+    assert resolve_precision("auto", torch.device("cuda", 0)) == "bf16"
     for explicit in ("fp32", "bf16", "fp16"):
         assert resolve_precision(explicit, cuda) == explicit == resolve_precision(explicit, cpu)
 

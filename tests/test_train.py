@@ -420,21 +420,6 @@ def test_epoch_totals_by_hand():
     assert _epoch_totals([], [], [], [], []) == (0.0, True, 0)
 
 
-@pytest.mark.parametrize("device, bf16, expected", [
-    ("cpu", True, "bf16"), ("cpu", False, "fp32"),     # a CPU without native bf16 emulates it, slower
-    ("cuda", True, "bf16"), ("cuda", False, "fp16"),   # a GPU without bf16 (Colab's T4): fp16 with a scaler
-])
-def test_auto_precision_follows_the_documented_rule(device, bf16, expected, monkeypatch):
-    """The rule as documented, on a faked CPU flag or GPU capability (no GPU needed)."""
-    from regprune import train
-
-    monkeypatch.setattr(train.environment, "cpu_model", lambda: {"cpu_bf16": bf16})
-    monkeypatch.setattr(train.torch.cuda, "is_bf16_supported", lambda *a, **k: bf16)
-    assert train.resolve_precision("auto", torch.device(device)) == expected
-    for kept in ("fp32", "bf16", "fp16"):
-        assert train.resolve_precision(kept, torch.device(device)) == kept
-
-
 def test_the_warning_about_a_bad_checkpoint_points_at_the_line_calling_fit(tmp_path):
     skip_under_mutmut()
     ckpt = tmp_path / "ckpt.pt"

@@ -248,8 +248,17 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if precision != "auto":
         return precision
     if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        return "bf16" if cuda_bf16_native(device) else "fp16"
     return "bf16" if environment.cpu_model().get("cpu_bf16") else "fp32"
+
+
+def cuda_bf16_native(device: torch.device) -> bool:
+    """Whether the GPU computes bf16 in hardware: compute capability 8.0 (Ampere) or later, or ROCm.
+    Not ``torch.cuda.is_bf16_supported()``: by default it also says yes where bf16 only runs
+    emulated, as on Colab's T4 (7.5), which then trained in slow emulated bf16 instead of fp16."""
+    if torch.version.hip:
+        return True
+    return torch.cuda.get_device_properties(device).major >= 8
 
 
 def _autocast(cfg: TrainConfig, device: torch.device):
