@@ -225,7 +225,8 @@ def speed_targets(view: BenchView) -> None:
     """Each speed target against the latest stored figure (what ``make bench-summary`` prints)."""
     view.table(speed_targets_frame(targets_module.rows(view.folder)), "speed_targets",
                "Where a user waits: each speed target against its latest stored measurement",
-               data=f"{RANDOM} (regeneration: the stored runs' own timings)")
+               data="per row: random inputs for the step timings, a stored run's data set for the analysis, "
+                    "the stored runs' own timings for the regeneration")
 
 
 def regeneration(view: BenchView) -> None:
