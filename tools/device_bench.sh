@@ -3,10 +3,12 @@
 # borrowed GPU"): ResNet-20's epoch through the engine in every precision, eager, compiled and in
 # CUDA graphs (bench/gpu.py), every kind of CIFAR paper run timed to price the paper profile
 # (bench/gpu_models.py), the bare step's floor (bench/gpu_step.py), and the compander's overhead
-# in paper 001's own setting, eager and compiled (bench/reparam_overhead.py --device cuda).
+# in paper 001's own setting, eager and compiled (bench/reparam_overhead.py --device cuda). First,
+# step cuda_tests: tests/test_cuda.py, the GPU path's correctness (CUDA graphs against eager, fp16
+# with its scaler, precision auto), skipped everywhere without a GPU.
 #
 #   bash tools/device_bench.sh [BUDGET_S [STEPS]]   # BUDGET_S default 540: one call of the device tool
-#   bash tools/device_bench.sh 540 gpu,gpu_models   # only these steps (gpu, gpu_models, gpu_step,
+#   bash tools/device_bench.sh 540 gpu,gpu_models   # only these steps (cuda_tests, gpu, gpu_models, gpu_step,
 #                                                   # reparam_cuda, reparam_cuda_compiled), in this file's order
 #   DEVICE=cpu QUICK=1 bash tools/device_bench.sh 300   # every step on a CPU at tiny sizes, a dry run
 #
@@ -17,7 +19,7 @@
 # travel for this: hide it as README says for device_grid.sh, if the tree is over 64 MiB.
 set -uo pipefail
 budget=${1:-540}
-steps=,${2:-gpu,gpu_models,gpu_step,reparam_cuda,reparam_cuda_compiled},
+steps=,${2:-cuda_tests,gpu,gpu_models,gpu_step,reparam_cuda,reparam_cuda_compiled},
 cd "$(dirname "$0")/.."
 out=${OUT:-$PWD/device-bench}
 mkdir -p "$out"
@@ -50,6 +52,7 @@ run() {  # NAME LIMIT_S COMMAND...: runs COMMAND for at most LIMIT_S, or what is
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv >>"$log" 2>&1
 "$py" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda)" >>"$log" 2>&1
+run cuda_tests 150 bash -c "'$py' -m pytest -q -p no:cacheprovider tests/test_cuda.py > '$out/cuda_tests.txt' 2>&1"
 run gpu 360 "$py" bench/gpu.py --device "$device" "${gpu_args[@]}" --out "$out/gpu.json"
 run gpu_models 240 "$py" bench/gpu_models.py --device "$device" "${models_args[@]}" --out "$out/gpu_models.json"
 run gpu_step 120 bash -c "'$py' bench/gpu_step.py --device $device ${step_args[*]} > '$out/gpu_step.txt'"
