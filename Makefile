@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 PROFILE ?= cpu
 
 .PHONY: install test book bench notebooks clean mutate
-.PHONY: bench-reparam bench-latency bench-regeneration bench-analysis bench-switcher bench-summary bench-gpu
+.PHONY: bench-reparam bench-latency bench-regeneration bench-epochs bench-analysis bench-switcher bench-summary bench-gpu
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)  # also repairs a venv cut short
@@ -47,6 +47,10 @@ bench-reparam: $(STAMP)
 	$(PY) bench/reparam_overhead.py
 
 bench-regeneration: $(STAMP)  # seconds: the cpu profile's regeneration time from the stored records
+	$(PY) bench/regeneration.py
+
+bench-epochs: $(STAMP)  # ~22 minutes on 2 cores: three epochs of every kind of cpu-profile run on this machine (needs $$REGPRUNE_DATA), then the regeneration estimate priced on it
+	$(PY) bench/epochs.py
 	$(PY) bench/regeneration.py
 
 bench-analysis: $(STAMP)  # ~8 minutes: post-training analysis of one run of each model (LeNet-5 first: issue 31's target), hook by hook

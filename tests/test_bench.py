@@ -91,7 +91,38 @@ def test_regeneration_sums_the_stored_runs(tmp_path):
         result["today_hours"] + result["projected_missing_hours"])
     lines = history.read_text().splitlines()
     assert len(lines) == 3 and lines[0].startswith("created,commit,stored_hours")  # header + one row per run
-    assert lines[0].endswith(",alone_hours")
+    assert lines[0].endswith(",alone_hours,here_hours")
+    timed = REPO / "bench" / "results" / "epochs.json"
+    if timed.exists():  # here: each run at its kind's epoch on the machine that timed them, analysis as stored
+        sys.path.insert(0, str(REPO / "bench"))
+        import epochs
+
+        kinds = {r["kind"]: r for r in json.loads(timed.read_text())["rows"] if r.get("status") == "completed"}
+
+        def here_s(r):
+            k = kinds.get(epochs.kind(r["config"]))
+            if k is None:
+                return alone_s(r)
+            train = min(r["metrics"]["train_time_s"], r["wall_time_s"])
+            return len(r["history"]) * k["epoch_s"] + k["fixed_s"] + r["wall_time_s"] - train
+
+        assert rows["flops_pruning"]["here_hours"] == pytest.approx(sum(here_s(r) for r in flops) / 3600)
+        assert result["here_hours"] == pytest.approx(sum(r["here_hours"] for r in rows.values()))
+
+
+def test_a_run_is_priced_here_at_its_epochs_times_its_kinds_epoch_plus_its_fixed_cost():
+    """The kind's label names model, reparameterization (with what changes its work), penalties,
+    batch size and data set, written out by hand here."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import regeneration
+
+    switcher = {"model": {"name": "lenet300"}, "reparam": {"name": "switcher", "mode": "neuron", "channels": 4},
+                "penalties": [{"name": "vc_bound", "D": 0.01}], "data": {"name": "mnist"},
+                "train": {"batch_size": 64, "epochs": 30}}
+    timed = {"lenet300 + switcher,mode=neuron + penalty vc_bound @ batch 64 on mnist": {"epoch_s": 7.0, "fixed_s": 3.0}}
+    assert regeneration.here_s(switcher, 12, timed) == 12 * 7.0 + 3.0  # a run that stopped after 12 epochs
+    plain = {"model": {"name": "lenet5"}, "data": {"name": "mnist"}, "train": {"batch_size": 128, "epochs": 12}}
+    assert regeneration.here_s(plain, 12, timed) is None  # its kind was not timed
 
 
 def test_regeneration_history_keeps_rows_written_with_fewer_fields(tmp_path):

@@ -165,16 +165,16 @@ def speed_targets_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 REGENERATION_COLUMNS = ["grid", "cifar", "runs", "stored", "missing", "stored_hours", "today_hours", "alone_hours",
-                        "median_run_min", "cpus"]
-HISTORY_COLUMNS = ["created", "commit", "stored_hours", "today_hours", "alone_hours", "cifar_hours", "other_hours",
-                   "projected_missing_hours", "not_projected"]
+                        "here_hours", "median_run_min", "cpus"]
+HISTORY_COLUMNS = ["created", "commit", "stored_hours", "today_hours", "alone_hours", "here_hours", "cifar_hours",
+                   "other_hours", "projected_missing_hours", "not_projected"]
 
 
 def regeneration_frame(regen: dict[str, Any]) -> pd.DataFrame:
     """Per chapter grid of the ``cpu`` profile: its runs, the hours they took as stored, with today's
     code, and with each run alone on the CPU, and the machines that trained them."""
     frame = pd.DataFrame(regen["grids"])
-    for column in ("today_hours", "alone_hours"):  # files from before these estimates
+    for column in ("today_hours", "alone_hours", "here_hours"):  # files from before these estimates
         if column not in frame:
             frame[column] = float("nan")
     frame["cpus"] = [", ".join(f"{cpu} {n}" for cpu, n in sorted(c.items(), key=lambda kv: -kv[1]))
@@ -198,8 +198,10 @@ def regeneration_line(regen: dict[str, Any]) -> str:
     today = regen.get("today_hours", regen["stored_hours"]) + (regen.get("projected_missing_hours") or 0)
     alone = f"; {regen['alone_hours']:.1f} h with each run alone on the CPU" if "alone_hours" in regen else ""
     cifar = (f" (CIFAR grids {regen['alone_cifar_hours']:.1f} h of it)" if "alone_cifar_hours" in regen else "")
+    here = (f"; {regen['here_hours']:.1f} h on {regen.get('here_cpu') or 'one CPU'} with each kind's epoch timed "
+            f"there (CIFAR grids {regen['here_cifar_hours']:.1f} h of it)" if regen.get("here_hours") is not None else "")
     return (f"cpu profile, every grid from scratch: {regen['stored_hours']:.1f} h as the stored runs took, "
-            f"{today:.1f} h with today's code{alone}{cifar}; target {regen['target_hours']:g} h")
+            f"{today:.1f} h with today's code{alone}{cifar}{here}; target {regen['target_hours']:g} h")
 
 
 def end_to_end_line(e2e: dict[str, Any]) -> str:
@@ -238,7 +240,8 @@ def regeneration(view: BenchView) -> None:
     print(regeneration_line(regen))
     data = f"the stored runs' timings, measured {regen['created'][:10]}"
     view.table(regeneration_frame(regen), "regeneration", "Hours to regenerate each grid of the cpu profile: as "
-               "stored, with today's code, with each run alone on the CPU", data=data, precision=1)
+               "stored, with today's code, with each run alone on the CPU, and here (each kind's epoch timed on "
+               f"{regen.get('here_cpu') or 'one machine'})", data=data, precision=1)
     if view.regeneration_history is not None:
         view.table(history_frame(view.regeneration_history), "regeneration_history",
                    "The same totals at each earlier measurement (hours)", data=data, precision=1)
