@@ -110,6 +110,25 @@ def test_regeneration_sums_the_stored_runs(tmp_path):
         assert result["here_hours"] == pytest.approx(sum(r["here_hours"] for r in rows.values()))
 
 
+def test_epochs_times_three_epochs_of_a_kind_without_its_analysis_and_keeps_the_mean_of_the_last_two():
+    """``bench/epochs.py`` on a smoke config: 3 epochs trained (whatever the run's own count), the
+    analysis hooks and a step schedule's milestones left out, the kind's epoch the mean of epochs 2-3."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import epochs
+    from conftest import smoke_config
+
+    config = {**smoke_config(epochs=30, schedule="multistep", milestones=[10, 20]),
+              "hooks": [{"name": "threshold_sweep", "steps": 4}, {"name": "switcher_alternation"}]}
+    timed = epochs.timed(config)
+    assert timed["train"]["epochs"] == 3 and timed["train"]["schedule"] == "constant" and "milestones" not in timed["train"]
+    assert timed["hooks"] == [{"name": "switcher_alternation"}] and config["train"]["epochs"] == 30
+    assert epochs.kind(config) == "lenet300 @ batch 64 on synthetic-mnist"
+    row = epochs.time_kind(smoke_config())
+    times = row["epoch_times_s"]
+    assert row["status"] == "completed" and len(times) == 3
+    assert row["epoch_s"] == pytest.approx((times[1] + times[2]) / 2) and 0 <= row["fixed_s"] < row["wall_s"]
+
+
 def test_a_run_is_priced_here_at_its_epochs_times_its_kinds_epoch_plus_its_fixed_cost():
     """The kind's label names model, reparameterization (with what changes its work), penalties,
     batch size and data set, written out by hand here."""
