@@ -172,7 +172,8 @@ HISTORY_COLUMNS = ["created", "commit", "stored_hours", "today_hours", "alone_ho
 
 def regeneration_frame(regen: dict[str, Any]) -> pd.DataFrame:
     """Per chapter grid of the ``cpu`` profile: its runs, the hours they took as stored, with today's
-    code, and with each run alone on the CPU, and the machines that trained them."""
+    code, with each run alone on the CPU, and here (each kind's epoch timed on one machine by
+    ``bench/epochs.py``), and the machines that trained them."""
     frame = pd.DataFrame(regen["grids"])
     for column in ("today_hours", "alone_hours", "here_hours"):  # files from before these estimates
         if column not in frame:
@@ -194,7 +195,7 @@ def history_frame(history: pd.DataFrame) -> pd.DataFrame:
 
 
 def regeneration_line(regen: dict[str, Any]) -> str:
-    """The whole ``cpu`` profile in hours, three ways, against the target."""
+    """The whole ``cpu`` profile in hours (as stored, today, alone, here where timed) against the target."""
     today = regen.get("today_hours", regen["stored_hours"]) + (regen.get("projected_missing_hours") or 0)
     alone = f"; {regen['alone_hours']:.1f} h with each run alone on the CPU" if "alone_hours" in regen else ""
     cifar = (f" (CIFAR grids {regen['alone_cifar_hours']:.1f} h of it)" if "alone_cifar_hours" in regen else "")
