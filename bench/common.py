@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 
@@ -17,9 +17,36 @@ ANALYSIS_HOOKS = {"threshold_sweep", "snapshot_pruning", "weight_stats", "compan
                   "tsne_embedding"}
 
 
+def spec_name(spec: Any) -> str:
+    """The name of a config part given as a string or as a dict with ``name`` (data, hook, penalty)."""
+    return spec if isinstance(spec, str) else spec["name"]
+
+
 def training_hooks(config: dict[str, Any]) -> list[Any]:
     """A run config's hooks without those that analyse after training."""
-    return [h for h in config.get("hooks", []) if (h if isinstance(h, str) else h.get("name")) not in ANALYSIS_HOOKS]
+    return [h for h in config.get("hooks", []) if spec_name(h) not in ANALYSIS_HOOKS]
+
+
+def short_training(config: dict[str, Any], epochs: int) -> dict[str, Any]:
+    """``config`` trained for ``epochs`` epochs to time it: no analysis hooks, and a step schedule
+    made constant (no milestone falls inside a few epochs; the learning rate does not change speed)."""
+    train = {**config["train"], "epochs": epochs}
+    if train.get("schedule") == "multistep":
+        train["schedule"] = "constant"
+        train.pop("milestones", None)
+    return {**config, "train": train, "hooks": training_hooks(config)}
+
+
+def group_by_kind(grids: dict[str, list[dict[str, Any]]], kind: Callable[[dict[str, Any]], str]) -> dict[str, dict]:
+    """``kind(config)`` -> its first config, its number of runs and the grids that have it."""
+    out: dict[str, dict[str, Any]] = {}
+    for grid, configs in grids.items():
+        for c in configs:
+            k = out.setdefault(kind(c), {"config": c, "runs": 0, "grids": []})
+            k["runs"] += 1
+            if grid not in k["grids"]:
+                k["grids"].append(grid)
+    return out
 
 
 def is_cifar(configs: list[dict]) -> bool:

@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from common import finish, training_hooks
+from common import finish, group_by_kind, short_training, spec_name
 from gpu_models import speed_kind
 
 from regprune import atomic, chapters, environment, experiment
@@ -43,35 +43,19 @@ EPOCHS = 3  # the first warms the kernels and the allocator up; the mean of the 
 # (a switcher's alternation: one epoch of each phase, the SNN's and the task network's)
 
 
-def data_name(config: dict[str, Any]) -> str:
-    return config["data"] if isinstance(config["data"], str) else config["data"]["name"]
-
-
 def kind(config: dict[str, Any]) -> str:
     """What a run's epoch costs follows: its speed kind and its data set (which sets the epoch's size)."""
-    return f"{speed_kind(config)} on {data_name(config)}"
+    return f"{speed_kind(config)} on {spec_name(config['data'])}"
 
 
 def kinds_of(grids: list[str]) -> dict[str, dict[str, Any]]:
     """kind -> its first config, how many runs and which grids have it, over the named `cpu` grids."""
-    out: dict[str, dict[str, Any]] = {}
-    for grid in grids:
-        for c in chapters.configs(grid, "cpu"):
-            k = out.setdefault(kind(c), {"config": c, "runs": 0, "grids": []})
-            k["runs"] += 1
-            if grid not in k["grids"]:
-                k["grids"].append(grid)
-    return out
+    return group_by_kind({grid: chapters.configs(grid, "cpu") for grid in grids}, kind)
 
 
 def timed(config: dict[str, Any]) -> dict[str, Any]:
-    """``config`` for :data:`EPOCHS` epochs, without the analysis hooks. A step schedule becomes
-    constant (no milestone falls inside 3 epochs; the learning rate does not change the speed)."""
-    train = {**config["train"], "epochs": EPOCHS}
-    if train.get("schedule") == "multistep":
-        train["schedule"] = "constant"
-        train.pop("milestones", None)
-    return {**config, "train": train, "hooks": training_hooks(config)}
+    """``config`` for :data:`EPOCHS` epochs, as :func:`common.short_training` shortens it."""
+    return short_training(config, EPOCHS)
 
 
 def time_kind(config: dict[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import finish, is_cifar, training_hooks  # noqa: E402
+from common import finish, group_by_kind, is_cifar, short_training, spec_name  # noqa: E402
 
 from regprune import atomic, chapters, environment, experiment  # noqa: E402
 
@@ -49,10 +49,6 @@ OUT = Path(__file__).resolve().parent / "results" / "gpu_models.json"
 TRAIN_SAMPLES = 45000  # CIFAR's 50,000 training images less the 5,000 of validation
 HELD_OUT = 64  # validation and test images of a timed run: the epoch's validation pass stays small
 TARGET_PAPER_GPU_HOURS = 100.0  # issue 31: the CIFAR-10 chapters' paper profile <= 100 GPU-hours
-
-
-def _name(spec: Any) -> str:
-    return spec if isinstance(spec, str) else spec["name"]
 
 
 def speed_kind(config: dict[str, Any]) -> str:
@@ -68,7 +64,7 @@ def speed_kind(config: dict[str, Any]) -> str:
     label = ",".join([model.pop("name")] + [f"{k}={v}" for k, v in sorted(model.items())])
     if work:
         label += " + " + ",".join([work.pop("name")] + [f"{k}={v}" for k, v in sorted(work.items())])
-    penalties = sorted(_name(p) for p in config.get("penalties", []))
+    penalties = sorted(spec_name(p) for p in config.get("penalties", []))
     if penalties:
         label += " + penalty " + ",".join(penalties)
     return f"{label} @ batch {config['train'].get('batch_size', 128)}"
@@ -88,17 +84,12 @@ def paper_grids(names: list[str] | None) -> dict[str, list[dict[str, Any]]]:
 
 def timed_config(config: dict[str, Any], steps: int, epochs: int) -> dict[str, Any]:
     """``config`` trained on ``steps`` batches of random images an epoch, for ``epochs`` epochs."""
-    c = copy.deepcopy(config)
-    data = _name(c["data"])
+    c = short_training(copy.deepcopy(config), epochs)  # training is priced, not the analysis after it
     batch = c["train"].get("batch_size", 128)
-    shape_of = "cifar100" if "100" in data else "cifar10"
+    shape_of = "cifar100" if "100" in spec_name(c["data"]) else "cifar10"
     c["data"] = {"name": f"synthetic-{shape_of}", "n_train": steps * batch + HELD_OUT, "n_test": HELD_OUT,
                  "val_split": HELD_OUT}
-    c["train"] = {**c["train"], "epochs": epochs, "select": "last"}
-    c["hooks"] = training_hooks(c)  # training is priced, not the analysis after it (and a lease is short)
-    if c["train"].get("schedule") == "multistep":  # no milestone falls inside a few epochs; lr does not change speed
-        c["train"]["schedule"] = "constant"
-        c["train"].pop("milestones", None)
+    c["train"]["select"] = "last"
     return c
 
 
@@ -151,18 +142,12 @@ def main() -> None:
         args.chapters, args.steps, args.epochs = args.chapters or ["flops_pruning"], 2, 2
     t_start = time.perf_counter()
     grids = paper_grids(args.chapters)
-    kinds: dict[str, dict[str, Any]] = {}  # kind -> its first config and run count
-    for chapter, grid in grids.items():
-        for c in grid:
-            k = kinds.setdefault(speed_kind(c), {"config": c, "runs": 0, "chapters": []})
-            k["runs"] += 1
-            if chapter not in k["chapters"]:
-                k["chapters"].append(chapter)
+    kinds = group_by_kind(grids, speed_kind)
     todo = list(kinds.items())[:2] if args.quick else sorted(kinds.items(), key=lambda kv: -kv[1]["runs"])
     name = torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or platform.machine()
     rows, rates = [], {}
     for kind, k in todo:  # the kinds with most runs first, the file rewritten after each: a cut run keeps them
-        row = {"kind": kind, "runs": k["runs"], "chapters": k["chapters"]}
+        row = {"kind": kind, "runs": k["runs"], "chapters": k["grids"]}
         try:
             row.update(time_kind(k["config"], args.steps, args.epochs, args.device))
             rates[kind] = row["samples_per_s"]

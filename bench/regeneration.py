@@ -119,6 +119,7 @@ def shape(config: dict) -> tuple:
 
 def grid_costs(remeasured: dict[tuple[str, str], float], factors: dict[tuple, float] | None = None,
                kinds: dict[str, dict] | None = None) -> list[dict]:
+    kinds = kinds or {}
     grids = {grid: results.stored(configs) for grid in chapters.CHAPTERS.names()
              if (configs := chapters.configs(grid, "cpu"))}
     by_shape: dict[tuple, list[float]] = {}  # stored wall times of every grid, by run shape
@@ -140,9 +141,9 @@ def grid_costs(remeasured: dict[tuple[str, str], float], factors: dict[tuple, fl
         alone = [alone_train_s(r) * f + a for r, f, a in zip(timed, scale, after)]
         # here: each run's training at its kind's epoch on the machine bench/epochs.py timed, its analysis
         # as "today" has it; a run of a kind not timed keeps its "alone" figure and is counted
-        here = [here_s(r["config"], len(r.get("history") or []) or r["config"]["train"]["epochs"], kinds or {})
+        here = [here_s(r["config"], len(r.get("history") or []) or r["config"]["train"]["epochs"], kinds)
                 for r in timed]
-        here_missing = [here_s(c, c["train"]["epochs"], kinds or {}) for c in missing]
+        here_missing = [here_s(c, c["train"]["epochs"], kinds) for c in missing]
         here_unpriced = sum(h is None for h in here + here_missing)
         here_total = (sum(al if h is None else h + a for h, al, a in zip(here, alone, after))
                       + sum(h + remeasured.get((grid, c["model"]["name"]), 0.0) for h, c in zip(here_missing, missing)

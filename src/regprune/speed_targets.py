@@ -118,6 +118,12 @@ def _compiled(compiled: dict | None, eager: dict | None) -> list[dict]:
     return out
 
 
+def today_hours(regen: dict) -> float:
+    """``bench/regeneration.py``'s whole profile with today's code, missing runs projected (files
+    from before that estimate: as stored)."""
+    return regen.get("today_hours", regen["stored_hours"]) + (regen.get("projected_missing_hours") or 0)
+
+
 def rows(root: Path | None = None) -> list[dict]:
     """One row per item with its latest stored figure in ``root`` (default: the repository's
     ``bench/results``); ``met`` None: not measured."""
@@ -155,8 +161,7 @@ def rows(root: Path | None = None) -> list[dict]:
                                                   "target": "<= 3x", "met": None, "when": "not measured"}]
     regen = load("regeneration.json")
     if regen:
-        today = regen.get("today_hours", regen["stored_hours"])  # older files: as stored
-        total = today + (regen["projected_missing_hours"] or 0)
+        total = today_hours(regen)
         unknown = f"; {', '.join(regen['unknown'])} not projected (no run stored)" if regen.get("unknown") else ""
         split = (f" (MNIST and LIBSVM {regen['other_hours']:.1f} h, CIFAR {regen['cifar_hours']:.1f} h)"
                  if "cifar_hours" in regen else "")

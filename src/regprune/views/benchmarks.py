@@ -196,7 +196,7 @@ def history_frame(history: pd.DataFrame) -> pd.DataFrame:
 
 def regeneration_line(regen: dict[str, Any]) -> str:
     """The whole ``cpu`` profile in hours (as stored, today, alone, here where timed) against the target."""
-    today = regen.get("today_hours", regen["stored_hours"]) + (regen.get("projected_missing_hours") or 0)
+    today = targets_module.today_hours(regen)
     alone = f"; {regen['alone_hours']:.1f} h with each run alone on the CPU" if "alone_hours" in regen else ""
     cifar = (f" (CIFAR grids {regen['alone_cifar_hours']:.1f} h of it)" if "alone_cifar_hours" in regen else "")
     here = (f"; {regen['here_hours']:.1f} h on {regen.get('here_cpu') or 'one CPU'} with each kind's epoch timed "
