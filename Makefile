@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum
 PROFILE ?= cpu
 
 .PHONY: install test book bench notebooks clean mutate
-.PHONY: bench-reparam bench-latency bench-regeneration bench-epochs bench-analysis bench-switcher bench-summary bench-gpu
+.PHONY: bench-reparam bench-latency bench-regeneration bench-epochs bench-floor bench-analysis bench-switcher bench-summary bench-gpu
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)  # also repairs a venv cut short
@@ -38,6 +38,7 @@ bench: $(STAMP)  # 25-35 minutes on 2 cores (by the CPU); the end-to-end and ana
 	$(PY) bench/switcher.py
 	$(PY) bench/analysis.py --case all
 	$(PY) bench/regeneration.py
+	$(PY) bench/floor.py
 	$(PY) bench/summary.py
 
 bench-summary:  # each benchmark's latest stored figure against issue 31's target; measures nothing
@@ -52,6 +53,10 @@ bench-regeneration: $(STAMP)  # seconds: the cpu profile's regeneration time fro
 bench-epochs: $(STAMP)  # ~22 minutes on 2 cores: three epochs of every kind of cpu-profile run on this machine (needs $$REGPRUNE_DATA), then the regeneration estimate priced on it
 	$(PY) bench/epochs.py
 	$(PY) bench/regeneration.py
+	$(PY) bench/floor.py
+
+bench-floor: $(STAMP)  # ~1 minute: the regeneration's floor, every run's matrix kernels replayed alone; with bench-epochs' file of this CPU, each kind's share of its epoch
+	$(PY) bench/floor.py
 
 bench-analysis: $(STAMP)  # ~8 minutes: post-training analysis of one run of each model (LeNet-5 first: issue 31's target), hook by hook
 	$(PY) bench/analysis.py --case all

@@ -390,3 +390,77 @@ def test_reparam_overhead_quick_run_times_every_variant_and_names_its_device(tmp
     assert reparam_overhead.parse_args(["--device", "cuda"]).out.name == "reparam_overhead_cuda.json"
     assert reparam_overhead.parse_args(["--device", "cuda", "--compile"]).out.name == "reparam_overhead_compiled_cuda.json"
     assert reparam_overhead.parse_args([]).out.name == "reparam_overhead.json"
+
+
+def _lenet300_record(**config):
+    return {"config": {"chapter": "t", "model": {"name": "lenet300"}, "data": {"name": "mnist"}, "seed": 0,
+                       "train": {"batch_size": 64, "epochs": 3}, **config},
+            "data": {"input_shape": [1, 28, 28], "num_classes": 10, "sizes": {"train": 150, "val": 70, "test": 30}}}
+
+
+def test_floor_counts_the_matrix_work_of_an_epoch_and_of_each_evaluation():
+    """LeNet-300-100 by hand: a forward pass is 2 * (784*300 + 300*100 + 100*10) FLOPs a sample; a
+    training step is three of them, less the input gradient of the first layer (the input needs
+    none); 150 samples train in batches of 64, 64 and 22. Every call is timed."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import floor
+
+    kind = floor.count_kind(_lenet300_record())
+    forward = 2 * (784 * 300 + 300 * 100 + 100 * 10)
+    assert kind["train_epoch"]["all"]["flops"] == 150 * (3 * forward - 2 * 784 * 300)
+    assert kind["val"]["flops"] == 70 * forward and kind["test"]["flops"] == 30 * forward
+    assert kind["precision"] == "fp32" and kind["first_phase"] is None and not kind["monitor_test"]
+    assert all(part["kernel_s"] > 0 for part in (kind["train_epoch"]["all"], kind["val"], kind["test"]))
+
+
+def test_floor_prices_a_switcher_run_phase_by_phase():
+    """Under alternating learning the phases train different parameters, so each is counted; a run
+    of 3 epochs starting with the task network is tnn + snn + tnn, a validation each epoch, the test
+    split each epoch where monitored and once at the end."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import floor
+
+    record = _lenet300_record(reparam={"name": "switcher", "mode": "neuron"},
+                              hooks=[{"name": "switcher_alternation", "first": "tnn"}])
+    kind = floor.count_kind(record)
+    assert set(kind["train_epoch"]) == {"snn", "tnn"} and kind["first_phase"] == "tnn"
+    assert kind["train_epoch"]["snn"]["flops"] != kind["train_epoch"]["tnn"]["flops"]
+    made = {"train_epoch": {"snn": {"flops": 100}, "tnn": {"flops": 10}}, "val": {"flops": 1}, "test": {"flops": 1000},
+            "first_phase": "tnn", "monitor_test": False}
+    assert floor.run_cost(made, 3, "flops") == 10 + 100 + 10 + 3 * 1 + 1000
+    assert floor.run_cost({**made, "monitor_test": True}, 3, "flops") == 10 + 100 + 10 + 3 * 1001 + 1000
+
+
+def test_floor_replays_each_recorded_call_on_tensors_of_its_layout_and_counts_it_as_often_as_made():
+    sys.path.insert(0, str(REPO / "bench"))
+    import time as clock
+
+    import floor
+    import torch
+
+    seen = []
+
+    def op(x, *, alpha):  # stands in for a kernel: checks what it is given, takes 5 ms
+        seen.append((tuple(x.shape), x.stride(), x.dtype, alpha))
+        clock.sleep(0.005)
+
+    x = torch.empty(4, 3).t()  # a transposed layout must come back as such
+    spec = floor.pytree.tree_map(floor._spec, ((x,), {"alpha": 2}))
+    seconds = floor.replay_seconds({(op, repr(spec)): [spec, 3]})
+    assert set(seen) == {((3, 4), (1, 3), torch.float32, 2)}
+    assert 3 * 0.005 <= seconds < 3 * 0.005 * 3
+
+
+def test_floor_script_writes_each_grids_floor_and_their_sum(tmp_path):
+    out = tmp_path / "floor.json"
+    done = run_bench("floor.py", "--grids", "quickstart", "efficiency_llr", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    grids = {g["grid"]: g for g in result["grids"]}
+    assert list(grids) == ["quickstart", "efficiency_llr"] and [g["runs"] for g in grids.values()] == [3, 60]
+    assert all(g["floor_hours"] > 0 and not g["cifar"] for g in grids.values())
+    assert result["floor_hours"] == pytest.approx(sum(g["floor_hours"] for g in grids.values()))
+    assert result["floor_other_hours"] == pytest.approx(result["floor_hours"]) and result["floor_cifar_hours"] == 0
+    assert sum(k["runs"] for k in result["kinds"]) == 63
+    assert sum(k["floor_hours"] for k in result["kinds"]) == pytest.approx(result["floor_hours"])
+    assert run_bench("floor.py", "--grids", "nope", "--out", str(out)).returncode == 2

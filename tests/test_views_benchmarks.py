@@ -207,3 +207,49 @@ def test_regeneration_is_judged_on_one_machines_pricing_where_it_exists(bench_di
     assert row["measured"].startswith("9.0 h on AMD EPYC, each kind's epoch timed there (MNIST and LIBSVM 4.0 h, "
                                       "CIFAR 5.0 h; 2 runs of kinds not timed at their 'alone' figure); as stored")
     assert grids["here_hours"].tolist() == [4.0, 5.0]
+
+
+FLOOR = {"created": "2026-12-05T06:40:00Z", "environment": {"device": "cpu", "cpu_model": "AMD EPYC"},
+         "floor_hours": 9.5, "floor_cifar_hours": 6.0, "floor_other_hours": 3.5,
+         "grids": [{"grid": "vc_bound_cifar", "floor_hours": 6.0}, {"grid": "comparison", "floor_hours": 3.5}],
+         "kinds": [{"kind": "a", "runs": 2, "precision": "fp32", "floor_hours": 0.5},
+                   {"kind": "b", "runs": 3, "precision": "bf16", "floor_hours": 6.0, "epoch_s": 40.0,
+                    "kernel_share": 0.6, "achieved_gflops": 230.0},
+                   {"kind": "c", "runs": 4, "precision": "fp32", "floor_hours": 2.0},
+                   {"kind": "d", "runs": 5, "precision": "fp32", "floor_hours": 1.0}]}
+
+
+def test_the_floor_of_the_regeneration_is_shown_per_grid_and_per_kind_and_in_the_target_row(bench_dir, tmp_path,
+                                                                                             capsys):
+    """`bench/floor.py`'s file: each grid's floor joins its row by name (not by position), the kinds
+    are ordered by floor with the rest summed (0.5 + 1.0 h over 7 runs), and a floor above the target
+    says so in the target's row; 7.5 h today is then still judged on its own figure."""
+    (bench_dir / "regeneration.json").write_text(json.dumps(REGENERATION))
+    (bench_dir / "floor.json").write_text(json.dumps(FLOOR))
+    view = view_module.open_bench("smoke", bench_dir=bench_dir, tables_dir=tmp_path / "t", display=lambda obj: None)
+    view_module.speed_targets(view)
+    view_module.regeneration(view)
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "floor: 9.5 h with every matrix kernel alone and all other work free (MNIST and LIBSVM 3.5 h, CIFAR 6.0 h), "
+        "above the target of 8 h; AMD EPYC, 2026-12-05")
+    targets, grids, kinds = (s.value for s in view.shown)
+    assert grids[["grid", "floor_hours"]].values.tolist() == [["comparison", 3.5], ["vc_bound_cifar", 6.0]]
+    assert kinds["kind"].tolist() == ["b", "c", "d", "a"]  # fewer kinds than shown: no summed row
+    assert kinds.loc[0, "kernel_share"] == 0.6 and np.isnan(kinds.loc[1, "kernel_share"])
+    top = view_module.floor_frame(FLOOR, shown=2)
+    assert top["kind"].tolist() == ["b", "c", "the other 2 kinds"]
+    assert top["floor_hours"].tolist() == [6.0, 2.0, 1.5] and top["runs"].tolist() == [3, 4, 7]
+    row = targets.set_index("item").loc["cpu profile, regenerated from scratch (today's code)"]
+    assert row["met"] == "yes"  # 7.5 h as judged (no one-machine pricing in this file) <= 8 h
+    assert ("; floor 9.5 h on AMD EPYC with every matrix kernel alone and all other work free (CIFAR 6.0 h), "
+            "above the 8 h target: out of reach on this CPU") in row["measured"]
+
+
+def test_a_floor_under_the_target_decides_nothing_and_says_no_more():
+    below = {**FLOOR, "floor_hours": 7.0}
+    from regprune import speed_targets
+
+    assert speed_targets._floor_text(below, 8.0) == ("; floor 7.0 h on AMD EPYC with every matrix kernel alone and "
+                                                     "all other work free (CIFAR 6.0 h)")
+    assert speed_targets._floor_text(None, 8.0) == ""
+    assert view_module.floor_line(below, 8.0).split(", ")[2] == "at or below the target of 8 h; AMD EPYC"

@@ -85,6 +85,11 @@ class BenchView(ChapterView):
         return pd.read_csv(path, dtype={"commit": str, "unknown": str}) if path.exists() else None
 
     @cached_property
+    def floor(self) -> dict[str, Any] | None:
+        """``bench/floor.py``'s file (the regeneration's matrix kernels alone), or None."""
+        return self.read("floor.json") if (self.folder / "floor.json").exists() else None
+
+    @cached_property
     def gpu_models(self) -> dict[str, Any] | None:
         """``bench/gpu_models.py``'s file (each paper run priced at its own measured rate), or None."""
         return self.read("gpu_models.json") if (self.folder / "gpu_models.json").exists() else None
@@ -165,22 +170,54 @@ def speed_targets_frame(items: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 REGENERATION_COLUMNS = ["grid", "cifar", "runs", "stored", "missing", "stored_hours", "today_hours", "alone_hours",
-                        "here_hours", "median_run_min", "cpus"]
+                        "here_hours", "floor_hours", "median_run_min", "cpus"]
+FLOOR_COLUMNS = ["kind", "runs", "precision", "floor_hours", "epoch_s", "kernel_share", "achieved_gflops"]
+FLOOR_KINDS_SHOWN = 12
 HISTORY_COLUMNS = ["created", "commit", "stored_hours", "today_hours", "alone_hours", "here_hours", "cifar_hours",
                    "other_hours", "projected_missing_hours", "not_projected"]
 
 
-def regeneration_frame(regen: dict[str, Any]) -> pd.DataFrame:
+def regeneration_frame(regen: dict[str, Any], floor: dict[str, Any] | None = None) -> pd.DataFrame:
     """Per chapter grid of the ``cpu`` profile: its runs, the hours they took as stored, with today's
-    code, with each run alone on the CPU, and here (each kind's epoch timed on one machine by
-    ``bench/epochs.py``), and the machines that trained them."""
+    code, with each run alone on the CPU, here (each kind's epoch timed on one machine by
+    ``bench/epochs.py``) and the floor (its matrix kernels alone, ``bench/floor.py``), and the
+    machines that trained them."""
     frame = pd.DataFrame(regen["grids"])
-    for column in ("today_hours", "alone_hours", "here_hours"):  # files from before these estimates
+    if floor is not None:
+        frame = frame.merge(pd.DataFrame(floor["grids"])[["grid", "floor_hours"]], on="grid", how="left")
+    for column in ("today_hours", "alone_hours", "here_hours", "floor_hours"):  # files from before these estimates
         if column not in frame:
             frame[column] = float("nan")
     frame["cpus"] = [", ".join(f"{cpu} {n}" for cpu, n in sorted(c.items(), key=lambda kv: -kv[1]))
                      for c in frame["cpus"]]
     return frame[REGENERATION_COLUMNS]
+
+
+def floor_frame(floor: dict[str, Any], shown: int = FLOOR_KINDS_SHOWN) -> pd.DataFrame:
+    """The kinds of run with the largest floors: their hours of matrix kernels over all their runs,
+    and where their epoch was timed on the same CPU, the kernels' share of it and its GFLOP/s; the
+    other kinds summed in a last row."""
+    frame = pd.DataFrame(floor["kinds"]).sort_values("floor_hours", ascending=False, kind="stable")
+    for column in FLOOR_COLUMNS:
+        if column not in frame:
+            frame[column] = float("nan")
+    top, rest = frame[FLOOR_COLUMNS].head(shown), frame.iloc[shown:]
+    if len(rest):
+        other = {c: float("nan") for c in FLOOR_COLUMNS}
+        other.update(kind=f"the other {len(rest)} kinds", runs=int(rest["runs"].sum()), precision="",
+                     floor_hours=float(rest["floor_hours"].sum()))
+        top = pd.concat([top, pd.DataFrame([other])], ignore_index=True)
+    return top.reset_index(drop=True)
+
+
+def floor_line(floor: dict[str, Any], target_hours: float) -> str:
+    """The floor under the whole regeneration against the target."""
+    env = floor.get("environment", {})
+    verdict = "above" if floor["floor_hours"] > target_hours else "at or below"
+    return (f"floor: {floor['floor_hours']:.1f} h with every matrix kernel alone and all other work free "
+            f"(MNIST and LIBSVM {floor['floor_other_hours']:.1f} h, CIFAR {floor['floor_cifar_hours']:.1f} h), "
+            f"{verdict} the target of {target_hours:g} h; {env.get('cpu_model') or env.get('device_name', '?')}, "
+            f"{floor['created'][:10]}")
 
 
 def history_frame(history: pd.DataFrame) -> pd.DataFrame:
@@ -239,10 +276,18 @@ def regeneration(view: BenchView) -> None:
         print("regeneration not measured: bench/results/regeneration.json is absent (make bench-regeneration)")
         return
     print(regeneration_line(regen))
+    floor = view.floor
+    if floor is not None:
+        print(floor_line(floor, regen["target_hours"]))
     data = f"the stored runs' timings, measured {regen['created'][:10]}"
-    view.table(regeneration_frame(regen), "regeneration", "Hours to regenerate each grid of the cpu profile: as "
-               "stored, with today's code, with each run alone on the CPU, and here (each kind's epoch timed on "
-               f"{regen.get('here_cpu') or 'one machine'})", data=data, precision=1)
+    view.table(regeneration_frame(regen, floor), "regeneration", "Hours to regenerate each grid of the cpu profile: as "
+               "stored, with today's code, with each run alone on the CPU, here (each kind's epoch timed on "
+               f"{regen.get('here_cpu') or 'one machine'}), and the floor of its matrix kernels alone",
+               data=data, precision=1)
+    if floor is not None:
+        view.table(floor_frame(floor), "regeneration_floor", "The kinds of run with the largest floors: hours of "
+                   "matrix kernels over all their runs, and the kernels' share of a measured epoch",
+                   data=f"recorded kernel calls replayed on random tensors, {floor['created'][:10]}", precision=2)
     if view.regeneration_history is not None:
         view.table(history_frame(view.regeneration_history), "regeneration_history",
                    "The same totals at each earlier measurement (hours)", data=data, precision=1)
