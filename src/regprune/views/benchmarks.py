@@ -287,7 +287,9 @@ def regeneration(view: BenchView) -> None:
     if floor is not None:
         view.table(floor_frame(floor), "regeneration_floor", "The kinds of run with the largest floors: hours of "
                    "matrix kernels over all their runs, and the kernels' share of a measured epoch",
-                   data=f"recorded kernel calls replayed on random tensors, {floor['created'][:10]}", precision=2)
+                   data=f"recorded kernel calls replayed on random tensors; "
+                        f"{floor.get('environment', {}).get('cpu_model') or 'one CPU'}, {floor['created'][:10]}",
+                   precision=2)
     if view.regeneration_history is not None:
         view.table(history_frame(view.regeneration_history), "regeneration_history",
                    "The same totals at each earlier measurement (hours)", data=data, precision=1)
