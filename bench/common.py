@@ -3,13 +3,14 @@ and which parts of a run config are training (not analysis after it)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
-from regprune import atomic
+from regprune import atomic, chapters
 
 
 # hooks that run after training (or only record): timing an epoch, or pricing training, leaves them out
@@ -47,6 +48,21 @@ def group_by_kind(grids: dict[str, list[dict[str, Any]]], kind: Callable[[dict[s
             if grid not in k["grids"]:
                 k["grids"].append(grid)
     return out
+
+
+def add_grids_option(parser: argparse.ArgumentParser) -> None:
+    """``--grids``: only these chapters' `cpu` grids (default: all)."""
+    parser.add_argument("--grids", nargs="*", default=None,
+                        help=f"only these chapters' cpu grids (of: {', '.join(chapters.CHAPTERS.names())})")
+
+
+def chosen_grids(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The grids ``--grids`` names (all where it names none); exit 2 naming any that is not a chapter."""
+    known = chapters.CHAPTERS.names()
+    bad = [g for g in args.grids or [] if g not in known]
+    if bad:
+        parser.error(f"--grids {' '.join(bad)}: not a chapter (allowed: {', '.join(known)})")
+    return list(args.grids or known)
 
 
 def is_cifar(configs: list[dict]) -> bool:

@@ -33,7 +33,7 @@ from typing import Any
 
 import torch
 
-from common import finish, group_by_kind, short_training, spec_name
+from common import add_grids_option, chosen_grids, finish, group_by_kind, short_training, spec_name
 from gpu_models import speed_kind
 
 from regprune import atomic, chapters, environment, experiment
@@ -69,16 +69,13 @@ def time_kind(config: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    known = chapters.CHAPTERS.names()
-    p.add_argument("--grids", nargs="*", default=None, help=f"only these chapters' cpu grids (of: {', '.join(known)})")
+    add_grids_option(p)
     p.add_argument("--max-kinds", type=int, default=None, help="time only the N kinds with the most runs")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args()
-    bad = [g for g in args.grids or [] if g not in known]
-    if bad:
-        p.error(f"--grids {' '.join(bad)}: not a chapter (allowed: {', '.join(known)})")
+    grids = chosen_grids(p, args)
     t_start = time.perf_counter()
-    kinds = kinds_of(args.grids or known)
+    kinds = kinds_of(grids)
     todo = sorted(kinds.items(), key=lambda kv: -kv[1]["runs"])[:args.max_kinds]
     rows: list[dict[str, Any]] = []
     for name, k in todo:

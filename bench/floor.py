@@ -32,7 +32,6 @@ No data is read: sizes and shapes come from each kind's first stored record.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -45,7 +44,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
 import epochs
-from common import finish, is_cifar, spec_name
+from common import add_grids_option, chosen_grids, finish, is_cifar, spec_name
+from regeneration import here_epochs
 
 from regprune import chapters, environment, experiment, results, switcher, train
 from regprune.data import ArrayDataset
@@ -201,19 +201,16 @@ def run_cost(kind: dict[str, Any], epochs_run: int, key: str) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    known = chapters.CHAPTERS.names()
-    p.add_argument("--grids", nargs="*", default=None, help=f"only these chapters' cpu grids (of: {', '.join(known)})")
+    add_grids_option(p)
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args()
-    bad = [g for g in args.grids or [] if g not in known]
-    if bad:
-        p.error(f"--grids {' '.join(bad)}: not a chapter (allowed: {', '.join(known)})")
+    chosen = chosen_grids(p, args)
     t_start = time.perf_counter()
-    timed, timed_cpu = epochs_here()
+    timed, timed_cpu = here_epochs()
     same_cpu = timed_cpu == environment.describe("cpu").get("cpu_model")
     kinds: dict[str, dict[str, Any]] = {}
     grids = []
-    for grid in args.grids or known:
+    for grid in chosen:
         found, missing = results.stored(chapters.configs(grid, "cpu"))
         floor_s = flops = 0.0
         for r in found:
@@ -250,15 +247,6 @@ def main() -> None:
     lines += [f"  {k['kind']:64} kernels {k['kernel_share']:4.0%} of its epoch, {k['achieved_gflops']:5.0f} GFLOP/s"
               for k in kinds.values() if "kernel_share" in k]
     finish(result, "\n".join(lines), time.perf_counter() - t_start, args.out)
-
-
-def epochs_here() -> tuple[dict[str, dict], str | None]:
-    """``bench/results/epochs.json``'s timed kinds and the CPU that timed them (empty where absent)."""
-    path = OUT.with_name("epochs.json")
-    if not path.exists():
-        return {}, None
-    timed = json.loads(path.read_text())
-    return {r["kind"]: r for r in timed["rows"] if r.get("epoch_s")}, timed.get("environment", {}).get("cpu_model")
 
 
 if __name__ == "__main__":

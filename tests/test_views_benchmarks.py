@@ -159,6 +159,14 @@ HISTORY = ("created,commit,stored_hours,train_hours,projected_missing_hours,toda
            "2026-12-05T00:18:42Z,a3f0220,10.00,8.00,1.50,6.00,2.00,4.00,,4.00\n")
 
 
+def shown_targets_and_regeneration(bench_dir, tmp_path):
+    """The page's view after its speed-target and regeneration sections ran (tables in ``view.shown``)."""
+    view = view_module.open_bench("smoke", bench_dir=bench_dir, tables_dir=tmp_path / "t", display=lambda obj: None)
+    view_module.speed_targets(view)
+    view_module.regeneration(view)
+    return view
+
+
 def test_the_speed_targets_and_the_regeneration_cost_read_the_stored_files(bench_dir, tmp_path, capsys):
     """The page's table of speed targets is the one `bench/summary.py` prints (the hand-made compander
     rounds: 10% on LeNet-300-100, under its 25%); the regeneration totals and grids come from its file
@@ -168,9 +176,7 @@ def test_the_speed_targets_and_the_regeneration_cost_read_the_stored_files(bench
     assert capsys.readouterr().out.splitlines()[-1].startswith("regeneration not measured")
     (bench_dir / "regeneration.json").write_text(json.dumps(REGENERATION))
     (bench_dir / "regeneration_history.csv").write_text(HISTORY)
-    view = view_module.open_bench("smoke", bench_dir=bench_dir, tables_dir=tmp_path / "t", display=lambda obj: None)
-    view_module.speed_targets(view)
-    view_module.regeneration(view)
+    view = shown_targets_and_regeneration(bench_dir, tmp_path)
     assert capsys.readouterr().out.splitlines()[-1] == (
         "cpu profile, every grid from scratch: 10.0 h as the stored runs took, 7.5 h with today's code; "
         "4.0 h with each run alone on the CPU (CIFAR grids 2.5 h of it); target 8 h")
@@ -196,9 +202,7 @@ def test_regeneration_is_judged_on_one_machines_pricing_where_it_exists(bench_di
             "here_cpu": "AMD EPYC", "here_unpriced_runs": 2,
             "grids": [{**g, "here_hours": h} for g, h in zip(REGENERATION["grids"], (4.0, 5.0))]}
     (bench_dir / "regeneration.json").write_text(json.dumps(here))
-    view = view_module.open_bench("smoke", bench_dir=bench_dir, tables_dir=tmp_path / "t", display=lambda obj: None)
-    view_module.speed_targets(view)
-    view_module.regeneration(view)
+    view = shown_targets_and_regeneration(bench_dir, tmp_path)
     assert capsys.readouterr().out.splitlines()[-1].endswith(
         "; 9.0 h on AMD EPYC with each kind's epoch timed there (CIFAR grids 5.0 h of it); target 8 h")
     targets, grids = (s.value for s in view.shown)
@@ -226,9 +230,7 @@ def test_the_floor_of_the_regeneration_is_shown_per_grid_and_per_kind_and_in_the
     says so in the target's row; 7.5 h today is then still judged on its own figure."""
     (bench_dir / "regeneration.json").write_text(json.dumps(REGENERATION))
     (bench_dir / "floor.json").write_text(json.dumps(FLOOR))
-    view = view_module.open_bench("smoke", bench_dir=bench_dir, tables_dir=tmp_path / "t", display=lambda obj: None)
-    view_module.speed_targets(view)
-    view_module.regeneration(view)
+    view = shown_targets_and_regeneration(bench_dir, tmp_path)
     assert capsys.readouterr().out.splitlines()[-1] == (
         "floor: 9.5 h with every matrix kernel alone and all other work free (MNIST and LIBSVM 3.5 h, CIFAR 6.0 h), "
         "above the target of 8 h; AMD EPYC, 2026-12-05")
