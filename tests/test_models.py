@@ -136,3 +136,85 @@ def test_lenet5_conv_relu_option():
     x = torch.randn(4, 1, 28, 28)
     assert not torch.allclose(plain(x), relu(x))
     assert isinstance(relu.features.act1, torch.nn.ReLU) and isinstance(plain.features.act1, torch.nn.Identity)
+
+
+# --- gradients in the input's layout (regprune.models.layout): same numbers, the gradient stays channels_last
+
+def _train_steps(name: str, kwargs: dict, precision: str, steps: int = 3) -> list[torch.Tensor]:
+    """Parameters, the input's gradient and the loss after ``steps`` SGD steps from seed 0, trained
+    channels_last as the engine trains conv nets (bf16: under CPU autocast)."""
+    torch.manual_seed(0)
+    model = models.build(name, **kwargs).to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, foreach=True)
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(8, *models.input_shape(name), generator=g).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (8,), generator=g)
+    x.requires_grad_(True)
+    for _ in range(steps):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            loss = nn.functional.cross_entropy(model(x).float(), y)
+        opt.zero_grad()
+        x.grad = None
+        loss.backward()
+        opt.step()
+    return [p.detach().clone() for p in model.parameters()] + [x.grad.clone(), loss.detach()]
+
+
+def _plain_layout_functions(monkeypatch):
+    """The models as they were written before regprune.models.layout: torch's own flatten, global
+    average pool and option-A shortcut, with autograd's own backward (the oracle)."""
+    from regprune import filter_pruning
+    from regprune.models import densenet, layout, mobilenet, resnet, resnet_cifar, wrn
+
+    def plain_pool(x):
+        return nn.functional.adaptive_avg_pool2d(x, 1)
+
+    for module in (resnet_cifar, wrn, densenet, mobilenet, resnet, filter_pruning):
+        monkeypatch.setattr(module, "global_avg_pool", plain_pool)
+    monkeypatch.setattr(layout.Flatten, "forward", nn.Flatten.forward)
+    monkeypatch.setattr(resnet_cifar.PadShortcut, "forward", lambda self, x: nn.functional.pad(
+        x[:, :, ::self.stride, ::self.stride], (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2)))
+
+
+@pytest.mark.parametrize("name,kwargs", [("resnet20", {}), ("lenet5", {}), ("quicknet", {}), ("lenet300", {}),
+                                         ("wrn", {"depth": 10, "widen_factor": 1, "dropout": 0.0}),
+                                         ("densenet40", {}), ("mobilenet_v1", {}), ("resnet18", {})])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_layout_keeping_backwards_train_bit_identical_numbers(name, kwargs, precision, monkeypatch):
+    ours = _train_steps(name, kwargs, precision)
+    with monkeypatch.context() as m:
+        _plain_layout_functions(m)
+        plain = _train_steps(name, kwargs, precision)
+    assert all(torch.equal(a, b) for a, b in zip(ours, plain))
+
+
+def test_the_gradients_come_back_in_the_inputs_layout():
+    """What the functions are for: autograd's own backward of these three returns a contiguous
+    gradient to a channels_last tensor inside the graph; theirs returns the same values
+    channels_last."""
+    from regprune.models.layout import Flatten, global_avg_pool
+    from regprune.models.resnet_cifar import PadShortcut
+
+    for fn, plain in ((global_avg_pool, lambda x: nn.functional.adaptive_avg_pool2d(x, 1)),
+                      (Flatten(), nn.Flatten()),
+                      (PadShortcut(4, 8, 2), lambda x: nn.functional.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, 2, 2)))):
+        grads = []
+        for f in (fn, plain):  # x inside a graph, as in a network: a leaf's .grad is copied into its layout
+            leaf = torch.randn(2, 4, 6, 6).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+            x = leaf * 1.0
+            x.register_hook(grads.append)
+            out = f(x)
+            out.backward(torch.arange(out.numel(), dtype=out.dtype).reshape(out.shape))
+        ours, theirs = grads
+        assert torch.equal(ours, theirs)
+        assert ours.is_contiguous(memory_format=torch.channels_last) and not ours.is_contiguous()
+        assert theirs.is_contiguous()  # autograd's: the other layout
+
+
+@pytest.mark.parametrize("name", ["resnet20", "quicknet"])
+def test_the_layout_keeping_functions_compile_without_graph_breaks(name):
+    """`train.compile` (and CUDA graphs on a GPU) wants one graph: a backward that writes into an
+    `out=` tensor of another layout broke it (torch 2.13)."""
+    model = models.build(name).to(memory_format=torch.channels_last)
+    x = torch.randn(4, *models.input_shape(name)).contiguous(memory_format=torch.channels_last)
+    assert torch._dynamo.explain(model)(x).graph_break_count == 0

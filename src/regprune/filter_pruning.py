@@ -41,6 +41,7 @@ from torch.nn.utils import parametrize
 from .callbacks import HOOKS, FitState, Hook
 from .counting import count_macs, count_parameters, layer_table
 from .layers import weight_layers
+from .models.layout import global_avg_pool
 from .models.resnet_cifar import BasicBlock, CifarResNet, PadShortcut
 from .registry import ConfigError, check_choice
 from .train import evaluate
@@ -406,7 +407,7 @@ class CompactResNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         out = self.layer3(self.layer2(self.layer1(self.stem(x))))
-        return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))
+        return self.linear(global_avg_pool(out).flatten(1))
 
 
 def zero_filter_mask(conv: nn.Module) -> Tensor:

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from regprune.models.base import init_reference, register
+from regprune.models.layout import global_avg_pool
 from regprune.registry import ConfigError
 
 
@@ -85,7 +86,7 @@ class DenseNetBC(nn.Module):
         out = self.trans1(self.block1(self.conv1(x)))
         out = self.block3(self.trans2(self.block2(out)))
         out = F.relu(self.bn(out))
-        return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))
+        return self.linear(global_avg_pool(out).flatten(1))
 
 
 _CIFAR = dict(input_shape=(3, 32, 32), num_classes=10)

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from torch import Tensor, nn
 
 from regprune.models.base import register
+from regprune.models.layout import Flatten
 
 _MNIST = dict(input_shape=(1, 28, 28), num_classes=10)
 
@@ -37,7 +38,7 @@ def _seq(**layers: nn.Module) -> nn.Sequential:
 def lenet300(num_classes: int = 10) -> LeNet:
     """LeNet-300-100: Flatten, fc1 784-300, ReLU, fc2 300-100, ReLU, fc3 100-classes."""
     return LeNet(
-        _seq(flatten=nn.Flatten()),
+        _seq(flatten=Flatten()),
         _seq(fc1=nn.Linear(784, 300), relu1=nn.ReLU(), fc2=nn.Linear(300, 100), relu2=nn.ReLU(),
              fc3=nn.Linear(100, num_classes)),
     )
@@ -55,6 +56,6 @@ def lenet5(num_classes: int = 10, conv_relu: bool = False) -> LeNet:
     act = nn.ReLU if conv_relu else nn.Identity
     return LeNet(
         _seq(conv1=nn.Conv2d(1, 20, 5), act1=act(), pool1=nn.MaxPool2d(2), conv2=nn.Conv2d(20, 50, 5),
-             act2=act(), pool2=nn.MaxPool2d(2), flatten=nn.Flatten()),
+             act2=act(), pool2=nn.MaxPool2d(2), flatten=Flatten()),
         _seq(fc1=nn.Linear(800, 500), relu1=nn.ReLU(), fc2=nn.Linear(500, num_classes)),
     )

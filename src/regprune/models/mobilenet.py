@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from regprune.models.base import init_reference, register
+from regprune.models.layout import global_avg_pool
 from regprune.registry import ConfigError
 
 # (out channels, stride) of the 13 depthwise-separable blocks.
@@ -78,7 +79,7 @@ class MobileNetV1(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layers(out)
-        return self.classifier(F.adaptive_avg_pool2d(out, 1).flatten(1))
+        return self.classifier(global_avg_pool(out).flatten(1))
 
 
 _CIFAR = dict(input_shape=(3, 32, 32), num_classes=10)

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from torch import Tensor, nn
 
 from regprune.models.base import register
+from regprune.models.layout import Flatten
 from regprune.registry import check_choice
 
 _CAFFE_STD = {"conv1": 1e-4, "conv2": 0.01, "conv3": 0.01, "ip1": 0.1, "ip2": 0.1}
@@ -37,7 +38,7 @@ class QuickNet(nn.Module):
             conv1=nn.Conv2d(3, 32, 5, padding=2), pool1=nn.MaxPool2d(3, 2, ceil_mode=True), relu1=nn.ReLU(),
             conv2=nn.Conv2d(32, 32, 5, padding=2), relu2=nn.ReLU(), pool2=nn.AvgPool2d(3, 2, ceil_mode=True),
             conv3=nn.Conv2d(32, 64, 5, padding=2), relu3=nn.ReLU(), pool3=nn.AvgPool2d(3, 2, ceil_mode=True),
-            flatten=nn.Flatten(),
+            flatten=Flatten(),
         ))
         self.classifier = nn.Sequential(OrderedDict(ip1=nn.Linear(64 * 4 * 4, 64), ip2=nn.Linear(64, num_classes)))
         if caffe_init:

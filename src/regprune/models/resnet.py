@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from regprune.models.base import register
+from regprune.models.layout import global_avg_pool
 
 
 def _shortcut(in_planes: int, out_planes: int, stride: int) -> nn.Module:
@@ -80,7 +81,7 @@ class ResNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer4(self.layer3(self.layer2(self.layer1(out))))
-        return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))
+        return self.linear(global_avg_pool(out).flatten(1))
 
 
 _CIFAR = dict(input_shape=(3, 32, 32), num_classes=10)

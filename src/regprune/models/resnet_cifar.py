@@ -7,11 +7,35 @@ Convs and linears use Kaiming-normal init as the common reference implementation
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from regprune.models.base import register
+from regprune.models.layout import global_avg_pool, layout
 from regprune.registry import ConfigError
+
+
+class _SubsamplePad(torch.autograd.Function):
+    """``pad(x[:, :, ::s, ::s])`` over the channels, with a backward that keeps ``x``'s layout.
+
+    Autograd's own backward (two ``slice_backward`` into fresh contiguous zeros) hands a
+    channels_last network a contiguous gradient, which then meets the residual branch's
+    channels_last one: the sum and the ReLU's backward over two layouts ran ~10x slower than over
+    one (see :mod:`regprune.models.layout`; with it, ResNet-20's bf16 step at batch 128 on a 2-core
+    CPU is about 7% shorter). The same values, moved the same way: results are bit-identical."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, stride: int, low: int, high: int) -> Tensor:
+        ctx.stride, ctx.low, ctx.channels, ctx.shape, ctx.layout = stride, low, x.shape[1], x.shape, layout(x)
+        return F.pad(x[:, :, ::stride, ::stride], (0, 0, 0, 0, low, high))
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        s = ctx.stride
+        gx = grad.new_zeros(ctx.shape).contiguous(memory_format=ctx.layout)
+        gx[:, :, ::s, ::s] = grad[:, ctx.low:ctx.low + ctx.channels]
+        return gx, None, None, None
 
 
 class PadShortcut(nn.Module):
@@ -23,8 +47,7 @@ class PadShortcut(nn.Module):
         self.stride, self.pad = stride, planes - in_planes
 
     def forward(self, x: Tensor) -> Tensor:
-        x = x[:, :, :: self.stride, :: self.stride]
-        return F.pad(x, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        return _SubsamplePad.apply(x, self.stride, self.pad // 2, self.pad - self.pad // 2)
 
 
 class BasicBlock(nn.Module):
@@ -66,7 +89,7 @@ class CifarResNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.layer3(self.layer2(self.layer1(out)))
-        return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))
+        return self.linear(global_avg_pool(out).flatten(1))
 
 
 _CIFAR = dict(input_shape=(3, 32, 32), num_classes=10)

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from regprune.models.base import init_reference, register
+from regprune.models.layout import global_avg_pool
 from regprune.registry import ConfigError
 
 
@@ -62,7 +63,7 @@ class WideResNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = self.layer3(self.layer2(self.layer1(self.conv1(x))))
         out = F.relu(self.bn(out))
-        return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))
+        return self.linear(global_avg_pool(out).flatten(1))
 
 
 _CIFAR = dict(input_shape=(3, 32, 32), num_classes=10)
