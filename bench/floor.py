@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,20 @@ REPEATS = 5
 MIN_LOOP_S = 2e-3  # a call is timed in loops at least this long, so tiny calls are not timer noise
 
 
+@dataclass(frozen=True)
+class TensorSpec:
+    """A recorded tensor argument: what a replay needs to make one like it."""
+    shape: tuple[int, ...]
+    stride: tuple[int, ...]
+    dtype: torch.dtype
+
+    def make(self) -> torch.Tensor:
+        t = torch.empty_strided(self.shape, self.stride, dtype=self.dtype)
+        return t.uniform_(-1, 1) if t.is_floating_point() else t.zero_()
+
+
 def _spec(x: Any) -> Any:
-    return ("tensor", tuple(x.shape), tuple(x.stride()), x.dtype) if isinstance(x, torch.Tensor) else x
+    return TensorSpec(tuple(x.shape), tuple(x.stride()), x.dtype) if isinstance(x, torch.Tensor) else x
 
 
 class MatrixCalls(TorchDispatchMode):
@@ -86,11 +99,7 @@ def _shape(x: Any) -> Any:
 
 
 def _materialize(x: Any) -> Any:
-    if isinstance(x, tuple) and len(x) == 4 and x[0] == "tensor":
-        _, shape, stride, dtype = x
-        t = torch.empty_strided(shape, stride, dtype=dtype)
-        return t.uniform_(-1, 1) if t.is_floating_point() else t.zero_()
-    return x
+    return x.make() if isinstance(x, TensorSpec) else x
 
 
 def replay_seconds(calls: dict[tuple, list]) -> float:
@@ -98,8 +107,7 @@ def replay_seconds(calls: dict[tuple, list]) -> float:
     :data:`REPEATS` loops, times how often it was made: the matrix kernels' time with nothing else."""
     total = 0.0
     for (func, _), (spec, count) in calls.items():
-        args, kwargs = pytree.tree_map(_materialize, spec, is_leaf=lambda x: isinstance(x, tuple) and len(x) == 4
-                                       and x[0] == "tensor")
+        args, kwargs = pytree.tree_map(_materialize, spec)
         t0 = time.perf_counter()
         func(*args, **kwargs)  # warm-up, and the size of a loop
         n = max(1, int(MIN_LOOP_S / max(time.perf_counter() - t0, 1e-7)))
