@@ -91,3 +91,22 @@ def test_fp16_with_its_loss_scaler_trains_the_compander_as_fp32_does():
     for a, b in zip(fp32.history, fp16.history):
         for key in ("train_loss", "val_loss"):
             assert b[key] == pytest.approx(a[key], rel=0.02), (a["epoch"], key)
+
+
+@pytest.mark.parametrize("name", ["resnet20", "lenet5", "quicknet"])
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_layout_keeping_backwards_train_bit_identical_numbers_on_the_gpu(name, precision, monkeypatch):
+    """``regprune.models.layout`` and the option-A shortcut's backward on a GPU, as
+    ``tests/test_models.py`` checks them on the CPU: three SGD steps, the same numbers as torch's
+    own functions. cuDNN is made deterministic so that both sides can be compared bit for bit."""
+    from test_models import _plain_layout_functions, _train_steps
+
+    if precision == "bf16" and not torch.cuda.is_bf16_supported(including_emulation=False):
+        pytest.skip("no bf16 on this GPU")
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", True)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", False)
+    ours = _train_steps(name, {}, precision, device=DEVICE)
+    with monkeypatch.context() as m:
+        _plain_layout_functions(m)
+        plain = _train_steps(name, {}, precision, device=DEVICE)
+    assert all(torch.equal(a, b) for a, b in zip(ours, plain))

@@ -140,18 +140,19 @@ def test_lenet5_conv_relu_option():
 
 # --- gradients in the input's layout (regprune.models.layout): same numbers, the gradient stays channels_last
 
-def _train_steps(name: str, kwargs: dict, precision: str, steps: int = 3) -> list[torch.Tensor]:
+def _train_steps(name: str, kwargs: dict, precision: str, steps: int = 3, device: str = "cpu") -> list[torch.Tensor]:
     """Parameters, the input's gradient and the loss after ``steps`` SGD steps from seed 0, trained
-    channels_last as the engine trains conv nets (bf16: under CPU autocast)."""
+    channels_last as the engine trains conv nets (bf16: under autocast). ``tests/test_cuda.py``
+    runs it on a GPU."""
     torch.manual_seed(0)
-    model = models.build(name, **kwargs).to(memory_format=torch.channels_last)
+    model = models.build(name, **kwargs).to(device, memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, foreach=True)
     g = torch.Generator().manual_seed(1)
     x = torch.randn(8, *models.input_shape(name), generator=g).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 10, (8,), generator=g)
-    x.requires_grad_(True)
+    y = torch.randint(0, 10, (8,), generator=g).to(device)
+    x = x.to(device).requires_grad_(True)
     for _ in range(steps):
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bf16"):
             loss = nn.functional.cross_entropy(model(x).float(), y)
         opt.zero_grad()
         x.grad = None
