@@ -36,10 +36,10 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import torch
-from torch import nn
 from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
@@ -50,6 +50,7 @@ from regeneration import here_epochs
 
 from regprune import chapters, environment, experiment, results, switcher, train
 from regprune.data import ArrayDataset
+from regprune.hooks import HOOKS
 
 OUT = Path(__file__).resolve().parent / "results" / "floor.json"
 MATRIX_OPS = set(flop_registry)  # the ops torch's FLOP counter counts: products and convolutions
@@ -127,19 +128,10 @@ def _measure(fn) -> dict[str, float]:
     return {"flops": calls.flops, "kernel_s": replay_seconds(calls.calls)}
 
 
-def _phases(config: dict[str, Any]) -> switcher.Alternation | None:
-    hooks = [h for h in config.get("hooks", []) if spec_name(h) == "switcher_alternation"]
-    if not hooks:
-        return None
-    spec = hooks[0] if isinstance(hooks[0], dict) else {"name": hooks[0]}
-    return switcher.Alternation(**{k: v for k, v in spec.items() if k != "name"})
-
-
-def _set_phase(model: nn.Module, phase: str | None) -> None:
-    """What an epoch of ``phase`` differentiates, as ``switcher.Alternation`` sets it (None: all)."""
-    snn = {id(p) for p in switcher.snn_parameters(model)}
-    for p in model.parameters():
-        p.requires_grad_(phase is None or (id(p) in snn) == (phase == "snn"))
+def _alternation(config: dict[str, Any]) -> switcher.Alternation | None:
+    """The run's alternating-learning hook, built from its config as the engine builds it (None: none)."""
+    specs = [h for h in config.get("hooks", []) if spec_name(h) == "switcher_alternation"]
+    return experiment._build(HOOKS, specs[0], "hooks") if specs else None
 
 
 def count_kind(record: dict[str, Any]) -> dict[str, Any]:
@@ -179,16 +171,20 @@ def count_kind(record: dict[str, Any]) -> dict[str, Any]:
         ds = ArrayDataset(torch.randn(n, *shape), torch.randint(0, classes, (n,)), classes)
         return _measure(lambda: train.evaluate(model, ds, loss, batch_size=cfg.eval_batch_size, cfg=cfg))
 
-    alternation = _phases(config)
+    alternation = _alternation(config)
     full, last = divmod(sizes["train"], cfg.batch_size)
     if cfg.drop_last:
         last = 0
     per_phase = {}
-    for phase in ((None,) if alternation is None else switcher.PHASES):
-        _set_phase(model, phase)
+    for epoch in ((None,) if alternation is None else (0, 1)):  # an alternation: one epoch of each phase
+        state = SimpleNamespace(model=model, epoch=epoch)  # what the hook reads of the engine's FitState
+        if alternation is not None:
+            alternation.on_epoch_start(state)  # freezes what the phase does not train, as in training
         one, rest = step(cfg.batch_size), (step(last) if last else {"flops": 0, "kernel_s": 0.0})
-        per_phase[phase or "all"] = {key: full * one[key] + rest[key] for key in one}
-    _set_phase(model, None)
+        per_phase["all" if alternation is None else alternation.phase(epoch)] = {
+            key: full * one[key] + rest[key] for key in one}
+    if alternation is not None:
+        alternation.on_fit_end(SimpleNamespace(model=model, epoch=None))  # everything trainable again
     return {"train_epoch": per_phase, "val": evaluation(sizes["val"]), "test": evaluation(sizes["test"]),
             "first_phase": alternation.phase(0) if alternation else None, "monitor_test": bool(cfg.monitor_test),
             "precision": train.resolve_precision(cfg.precision, cpu)}
@@ -198,7 +194,7 @@ def epoch_cost(kind: dict[str, Any], epoch: int, key: str) -> float:
     """``key`` (``flops`` or ``kernel_s``) of epoch ``epoch`` of a run of ``kind``: its training in
     its phase, its validation, and its test evaluation where monitored."""
     phases = kind["train_epoch"]
-    phase = "all" if "all" in phases else switcher.PHASES[(epoch + switcher.PHASES.index(kind["first_phase"])) % 2]
+    phase = "all" if "all" in phases else switcher.Alternation(first=kind["first_phase"]).phase(epoch)
     return phases[phase][key] + kind["val"][key] + (kind["test"][key] if kind["monitor_test"] else 0)
 
 

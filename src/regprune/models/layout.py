@@ -24,6 +24,11 @@ def layout(x: Tensor) -> torch.memory_format:
     return torch.channels_last if channels_last else torch.contiguous_format
 
 
+def _plain_backward_suffices(x: Tensor) -> bool:
+    """No gradient to hand back, or one that autograd already returns in ``x``'s (contiguous) layout."""
+    return not torch.is_grad_enabled() or not x.requires_grad or layout(x) == torch.contiguous_format
+
+
 class _Flatten(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, start_dim: int, end_dim: int) -> Tensor:
@@ -39,8 +44,7 @@ class Flatten(nn.Flatten):
     """``nn.Flatten`` whose gradient comes back in the input's layout (see the module's docstring)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        if (not torch.is_grad_enabled() or not x.requires_grad or layout(x) == torch.contiguous_format
-                or self.start_dim != 1 or self.end_dim not in (-1, 3)):  # elsewhere a flatten may be a view
+        if _plain_backward_suffices(x) or self.start_dim != 1 or self.end_dim not in (-1, 3):  # else maybe a view
             return super().forward(x)
         return _Flatten.apply(x, self.start_dim, self.end_dim)
 
@@ -59,6 +63,6 @@ class _GlobalAvgPool(torch.autograd.Function):
 
 def global_avg_pool(x: Tensor) -> Tensor:
     """``adaptive_avg_pool2d(x, 1)``, its gradient in ``x``'s layout."""
-    if not torch.is_grad_enabled() or not x.requires_grad or layout(x) == torch.contiguous_format:
+    if _plain_backward_suffices(x):
         return F.adaptive_avg_pool2d(x, 1)
     return _GlobalAvgPool.apply(x)

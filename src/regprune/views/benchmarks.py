@@ -51,6 +51,10 @@ class BenchView(ChapterView):
     def read(self, name: str) -> dict[str, Any]:
         return json.loads((self.folder / name).read_text())
 
+    def read_if_present(self, name: str) -> dict[str, Any] | None:
+        """A file that a machine or a bench run may not have written yet: its contents, or None."""
+        return self.read(name) if (self.folder / name).exists() else None
+
     @cached_property
     def throughput(self) -> dict[str, Any]:
         return self.read("throughput.json")
@@ -66,17 +70,15 @@ class BenchView(ChapterView):
     @cached_property
     def gpu(self) -> dict[str, Any] | None:
         """``bench/gpu.py``'s file with the compiled case's rows added, or None where no GPU was measured."""
-        if not (self.folder / "gpu.json").exists():
-            return None
-        gpu = self.read("gpu.json")
-        if (self.folder / "gpu_compile.json").exists():
-            gpu = {**gpu, "rows": gpu["rows"] + self.read("gpu_compile.json")["rows"]}
-        return gpu
+        gpu, compiled = self.read_if_present("gpu.json"), self.read_if_present("gpu_compile.json")
+        if gpu is None or compiled is None:
+            return gpu
+        return {**gpu, "rows": gpu["rows"] + compiled["rows"]}
 
     @cached_property
     def regeneration(self) -> dict[str, Any] | None:
         """``bench/regeneration.py``'s file (the cost of regenerating the ``cpu`` profile), or None."""
-        return self.read("regeneration.json") if (self.folder / "regeneration.json").exists() else None
+        return self.read_if_present("regeneration.json")
 
     @cached_property
     def regeneration_history(self) -> pd.DataFrame | None:
@@ -87,12 +89,12 @@ class BenchView(ChapterView):
     @cached_property
     def floor(self) -> dict[str, Any] | None:
         """``bench/floor.py``'s file (the regeneration's matrix kernels alone), or None."""
-        return self.read("floor.json") if (self.folder / "floor.json").exists() else None
+        return self.read_if_present("floor.json")
 
     @cached_property
     def gpu_models(self) -> dict[str, Any] | None:
         """``bench/gpu_models.py``'s file (each paper run priced at its own measured rate), or None."""
-        return self.read("gpu_models.json") if (self.folder / "gpu_models.json").exists() else None
+        return self.read_if_present("gpu_models.json")
 
 
 def open_bench(profile: str, **kwargs: Any) -> BenchView:
