@@ -36,6 +36,12 @@ measured in the same run:
 * **kernel floor** (fixed companders): the compander's own kernels (``Psi(v)``, the backward's
   two passes) timed bare on the model's weights, over plain's step time: what an eager
   implementation cannot go below however little else it does;
+* **alone** (companders): each parametrized weight read through ``parametrize`` in the step
+  context and backpropagated from a fixed gradient, nothing else, less plain's time for the same
+  (its weights are leaves), over plain's step time: the
+  kernels plus every layer's Python and autograd machinery (``parametrize``'s property, the
+  autograd function's forward and backward). The overhead minus this is how the variant fits
+  into the step (caches, allocation), not its own work;
 * **baked inference**: after training, a copy of each variant is baked
   (:func:`regprune.reparam.bake`) and its eval forward (no grad, batch 128) is timed the same
   interleaved way against the plain model's forward: a ratio near 1.0 shows baking restores
@@ -76,6 +82,7 @@ from typing import Any, Callable
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from common import finish
 from regprune import allocator, environment, models, parametrized, pruning, reparam
@@ -125,6 +132,10 @@ COLUMNS = {
     "kernel_floor_pct": "compander rows: the time of the compander's own tensor kernels on this model's weights "
                         "(Psi forward, the two backward passes), run bare, over plain's step time, x 100: "
                         "the overhead no eager implementation of these kernels goes below",
+    "alone_pct": "compander rows: the time of the weights alone (each read through parametrize in the step context, "
+                 "then backpropagated from a fixed gradient), less plain's time for the same (its weights are leaves), "
+                 "over plain's step time, x 100: kernels plus every layer's Python and autograd machinery, "
+                 "without the rest of the step",
     "repeats": "timed intervals per variant (interleaved across variants)",
     "steps": "training steps (and inference forwards) per timed interval",
 }
@@ -204,6 +215,39 @@ def kernel_floor(model: nn.Module, repeats: int, n: int = 20, sync: Callable[[],
     return statistics.median(times)
 
 
+def alone(trainer: "Trainer", repeats: int, n: int = 20, sync: Callable[[], None] = lambda: None) -> float:
+    """Median seconds a step spends on its weights alone: each weight read (through ``parametrize``
+    in the step context, the decay folded where the engine folds it), then backpropagated from a
+    fixed random gradient into what the optimizer updates, nothing else. Minus plain's figure
+    (the same backward call into leaf weights): the kernels and the Python and autograd machinery
+    of every layer's chain, without the rest of the step."""
+    layers = list(reparam.weight_layers(trainer.model).values())
+    g = torch.Generator().manual_seed(SEED)
+    grads = [torch.randn(m.weight.shape, generator=g).to(m.weight.device) * 1e-3 for m in layers]
+    originals = [p for m in layers for p in (m.parametrizations.weight.parameters() if parametrize.is_parametrized(m)
+                                             else [m.weight])]
+
+    def once() -> None:
+        for p in originals:
+            p.grad = None
+        with trainer.step_context():
+            ws = [m.weight for m in layers]
+        torch.autograd.backward(ws, grads)
+
+    once()
+    times = []
+    for _ in range(repeats):
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            once()
+        sync()
+        times.append((time.perf_counter() - t0) / n)
+    for p in originals:
+        p.grad = None
+    return statistics.median(times)
+
+
 def make_inference(model: nn.Module, channels_last: bool) -> Callable[[list, int, int], None]:
     model.eval()
 
@@ -257,6 +301,9 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
     floor = {name: kernel_floor(t.model, repeats, sync=sync) for name, t in trainers.items()
              if name != "plain" and (spec := variants[name]) and spec.get("name") == "compander" and not spec.get("learnable")}
 
+    own = {name: alone(t, repeats, sync=sync) for name, t in trainers.items()
+           if name == "plain" or variants[name].get("name") == "compander"}
+
     log(f"{model_name}: baked inference")
     infer = {}
     for name, t in trainers.items():
@@ -293,6 +340,7 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
             "final_loss": last if math.isfinite(last) else None,
             "subnormal_grads": subnormal_grads(trainers[name].model),
             **({"kernel_floor_pct": floor[name] / ref_train * 100} if name in floor else {}),
+            **({"alone_pct": (own[name] - own["plain"]) / ref_train * 100} if name in own and name != "plain" else {}),
             "baked_inference_samples_per_s": BATCH / infer_time,
             "baked_inference_ratio": infer_time / ref_infer,
             "repeats": repeats,
@@ -311,11 +359,13 @@ def bench_model(model_name: str, variants: dict[str, Any], steps: int, repeats: 
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("model", "variant", "samples/s", "train ratio", "overhead %", "baked inf. ratio")
-    lines = [f"{head[0]:<10} {head[1]:<15} {head[2]:>10} {head[3]:>12} {head[4]:>11} {head[5]:>17}"]
+    head = ("model", "variant", "samples/s", "train ratio", "overhead %", "kernels %", "alone %", "baked inf. ratio")
+    lines = [f"{head[0]:<10} {head[1]:<15} {head[2]:>10} {head[3]:>12} {head[4]:>11} {head[5]:>10} {head[6]:>8} "
+             f"{head[7]:>17}"]
     for r in rows:
+        kernels, own = (f"{r[k]:+.1f}" if k in r else "" for k in ("kernel_floor_pct", "alone_pct"))
         lines.append(f"{r['model']:<10} {r['variant']:<15} {r['samples_per_s']:>10.0f} {r['time_ratio']:>12.3f} "
-                     f"{r['overhead_pct']:>+11.1f} {r['baked_inference_ratio']:>17.3f}")
+                     f"{r['overhead_pct']:>+11.1f} {kernels:>10} {own:>8} {r['baked_inference_ratio']:>17.3f}")
     return "\n".join(lines)
 
 

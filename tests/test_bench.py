@@ -223,11 +223,15 @@ def test_bench_summary_judges_the_overhead_by_its_median_interval(tmp_path):
     assert speed_targets.median_interval([1.0] * 5) is None  # P(X = 0) = 1/32 > 0.025: no interval
     (tmp_path / "reparam_overhead.json").write_text(json.dumps({"created": "2026-12-04T00:00:00", "rows": [
         {"model": "resnet20", "variant": "compander", "overhead_pct": 5.4, "time_ratios": straddles},
-        {"model": "lenet300", "variant": "compander", "overhead_pct": 45.8, "time_ratios": above},
+        {"model": "lenet300", "variant": "compander", "overhead_pct": 45.8, "time_ratios": above,
+         "kernel_floor_pct": 18.04, "alone_pct": 25.96},
         {"model": "lenet5", "variant": "compander", "overhead_pct": 5.0, "time_ratios": below}]}))
     by_item = {r["item"]: r for r in speed_targets.rows(tmp_path)}
     assert by_item["compander overhead, resnet20"]["met"] == "not resolved"  # [+0.6%, +8.3%] around 3%
     assert by_item["compander overhead, resnet20"]["measured"] == "+5.4% [+0.6%, +8.3%]"
+    assert by_item["compander overhead, lenet300"]["measured"] == (
+        "+45.8% [+27.5%, +54.0%] (floor +18.0%: its kernels alone; "
+        "+26.0% with each layer's parametrize and autograd machinery)")
     assert by_item["compander overhead, lenet300"]["met"] is False  # [+27.5%, +54.0%] above 25%
     assert by_item["compander overhead, lenet5"]["met"] is True  # [-5.0%, +19.0%] at or below 20%
     assert "| compander overhead, resnet20 | +5.4% [+0.6%, +8.3%] | <= 3% | not resolved |" in speed_targets.table(
@@ -372,7 +376,7 @@ def test_bench_summary_judges_the_gpu_epoch_by_its_fastest_single_process_case(t
 
 def test_reparam_overhead_quick_run_times_every_variant_and_names_its_device(tmp_path):
     """``bench/reparam_overhead.py --quick`` on the CPU, through the device-aware path a GPU run takes:
-    a row per variant with its paired ratios, the compander's kernel floor and the subnormal count;
+    a row per variant with its paired ratios, the compander's kernel floor, its cost alone and the subnormal count;
     ``--device cuda`` writes beside the CPU file, never over it."""
     out = tmp_path / "overhead.json"
     done = run_bench("reparam_overhead.py", "--quick", "--device", "cpu", "--variants", "compander,mask",
@@ -383,6 +387,8 @@ def test_reparam_overhead_quick_run_times_every_variant_and_names_its_device(tmp
     rows = {r["variant"]: r for r in result["rows"]}
     assert set(rows) == {"plain", "compander", "mask"} and rows["plain"]["time_ratio"] == 1.0
     assert len(rows["compander"]["time_ratios"]) == 2 and rows["compander"]["kernel_floor_pct"] > 0
+    # the compander's chain alone (atan2 over 266k weights, its backward) costs more than plain's leaf weights
+    assert rows["compander"]["alone_pct"] > 0 and not {"alone_pct", "kernel_floor_pct"} & (set(rows["mask"]) | set(rows["plain"]))
     assert all(r["subnormal_grads"] == 0 for r in rows.values())
     sys.path.insert(0, str(REPO / "bench"))
     import reparam_overhead

@@ -140,18 +140,33 @@ def effective_decay(model: nn.Module, weight_decay: float, *, loss_scaled: bool 
     decay = [EffectiveWeightDecay(weight_decay, rest)] if rest else []
     cache = bool(decay or penalties) and any(parametrize.is_parametrized(m) for m in model.modules())
 
-    @contextlib.contextmanager
-    def step_context():
-        for f in folds:
-            f.fold_decay(weight_decay)
-        try:
-            with parametrize.cached() if cache else contextlib.nullcontext():
-                yield
-        finally:
-            for f in folds:
-                f.fold_decay(0.0)
+    if folds:
+        return decay, lambda: _FoldedStep(folds, weight_decay, cache)
+    return decay, (parametrize.cached if cache else contextlib.nullcontext)
 
-    return decay, (step_context if folds else parametrize.cached if cache else contextlib.nullcontext)
+
+class _FoldedStep:
+    """The step context of :func:`effective_decay` when decay is folded: switched on at entry,
+    off at exit, caching inside when asked. A class, not a ``contextlib`` generator: it is entered
+    once a training step."""
+
+    def __init__(self, folds: list[nn.Module], weight_decay: float, cache: bool):
+        self.folds, self.weight_decay = folds, weight_decay
+        self.cache = parametrize.cached() if cache else None
+
+    def __enter__(self) -> None:
+        for f in self.folds:
+            f.fold_decay(self.weight_decay)
+        if self.cache is not None:
+            self.cache.__enter__()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.cache is not None:
+                self.cache.__exit__(*exc)
+        finally:
+            for f in self.folds:
+                f.fold_decay(0.0)
 
 
 def derivatives(model: nn.Module) -> dict[int, Callable[[], Tensor]]:

@@ -57,7 +57,9 @@ def _overhead(row: dict, target: float) -> tuple[str, bool | str]:
     if ci is None:
         return f"{row['overhead_pct']:+.1f}%", row["overhead_pct"] <= target
     lo, hi = ((r - 1) * 100 for r in ci)
-    floor = f" (floor {row['kernel_floor_pct']:+.1f}%: its kernels alone)" if "kernel_floor_pct" in row else ""
+    parts = [f"floor {row['kernel_floor_pct']:+.1f}%: its kernels alone"] if "kernel_floor_pct" in row else []
+    parts += [f"{row['alone_pct']:+.1f}% with each layer's parametrize and autograd machinery"] if "alone_pct" in row else []
+    floor = f" ({'; '.join(parts)})" if parts else ""
     return f"{row['overhead_pct']:+.1f}% [{lo:+.1f}%, {hi:+.1f}%]{floor}", _versus(lo, hi, target)
 
 
