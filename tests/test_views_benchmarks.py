@@ -37,7 +37,8 @@ def reparam_row(model, variant, step_time, ratio):
 
 
 REPARAM = {"created": "2026-11-29T08:00:00", "environment": {"device": "cpu", "device_name": "AMD EPYC", "torch": "2.13.0"},
-           "rows": [reparam_row("lenet300", "plain", 0.01, 1.0), reparam_row("lenet300", "compander", 0.011, 1.01)]}
+           "rows": [reparam_row("lenet300", "plain", 0.01, 1.0),
+                    {**reparam_row("lenet300", "compander", 0.011, 1.01), "kernel_floor_pct": 4.0, "alone_pct": 6.0}]}
 
 
 @pytest.fixture
@@ -94,6 +95,7 @@ def test_the_page_shows_every_section(bench_dir, tmp_path, capsys):
         ("verdicts", "verdicts")]
     written = pd.read_csv(tmp_path / "tables" / "benchmarks" / "reparam_overhead.csv")
     assert list(written.columns) == view_module.REPARAM_COLUMNS
+    assert written["alone_pct"].isna().tolist() == [True, False]  # the floors are the compander's: plain has none
     assert written["overhead_pct"].round(6).tolist() == [0.0, 10.0]
     # the claim reads the hand-made bench folder: every round costs the compander 10% on LeNet-300-100
     claims = view.shown[7].value.set_index("part")

@@ -127,12 +127,13 @@ def test_percentiles_start_at_the_rebuilt_initialization(records):
     assert (init["p100"] > init["p50"]).all() and (init["p50"] > init["p0"]).all()
 
 
-def test_overhead_frame_keeps_the_bench_columns_it_has():
-    bench = {"rows": [{"model": "lenet300", "variant": "wc", "time_ratio": 1.5, "extra": 1}],
-             "environment": {"cpu": "some cpu", "torch": "2.0"}, "settings": {"batch_size": 64}}
+def test_overhead_frame_keeps_the_bench_columns_it_has_and_names_the_cpu():
+    bench = {"rows": [{"model": "lenet300", "variant": "wc", "time_ratio": 1.5, "extra": 1, "alone_pct": 26.0}],
+             "environment": {"device": "cpu", "device_name": "x86_64", "cpu_model": "Some CPU", "torch": "2.0"},
+             "settings": {"batch_size": 64}, "created": "2026-12-05T09:00:00+00:00"}
     table, data = wc.overhead_frame(bench)
-    assert list(table.columns) == ["model", "variant", "time_ratio"]
-    assert data == "random MNIST/CIFAR-shaped batches of 64; some cpu, torch 2.0"
+    assert list(table.columns) == ["model", "variant", "time_ratio", "alone_pct"]
+    assert data == "random MNIST/CIFAR-shaped batches of 64; Some CPU, torch 2.0, 2026-12-05"
 
 
 def test_the_sections_show_the_notebooks_tables_and_figures(view, tmp_path, capsys):

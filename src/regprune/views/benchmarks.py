@@ -23,7 +23,8 @@ NOTEBOOK = "benchmarks"
 RANDOM = "random data of each model's input shape"
 THROUGHPUT_COLUMNS = ["model", "loop", "samples_per_s", "speedup_vs_reference", "time_vs_plain", "gflops_per_s",
                       "share_of_fp32_matmul", "peak_rss_mb", "samples", "epochs"]
-REPARAM_COLUMNS = ["model", "variant", "samples_per_s", "time_ratio", "overhead_pct", "baked_inference_ratio"]
+REPARAM_COLUMNS = ["model", "variant", "samples_per_s", "time_ratio", "overhead_pct", "kernel_floor_pct", "alone_pct",
+                   "baked_inference_ratio"]
 # The performance issue's targets: (what, goal, model, the measured column); the ceiling is the plain step's
 # speed over the reference's (for a loop target: no loop around that step gains more).
 TARGETS = (("engine / reference, LeNet-300-100", 3.0, "lenet300", "speedup_vs_reference"),
@@ -122,8 +123,18 @@ def matmul_line(throughput: dict[str, Any]) -> str:
 
 
 def reparam_label(reparam: dict[str, Any]) -> str:
+    """The machine a reparam bench ran on (the CPU's model where it is a CPU), torch, the date."""
     env = reparam["environment"]
-    return f"{env.get('device_name', env.get('device', ''))}, torch {env['torch']}, {reparam['created'][:10]}"
+    cpu = env.get("cpu_model") if env.get("device", "cpu") == "cpu" else None
+    parts = (cpu or env.get("device_name", env.get("device", "")), f"torch {env['torch']}" if "torch" in env else "",
+             reparam.get("created", "")[:10])
+    return ", ".join(p for p in parts if p)
+
+
+def reparam_frame(reparam: dict[str, Any]) -> pd.DataFrame:
+    """A reparam bench's rows in the book's columns, those it has (older files lack the floors)."""
+    frame = pd.DataFrame(reparam["rows"])
+    return frame[[c for c in REPARAM_COLUMNS if c in frame]]
 
 
 def measured(rows: pd.DataFrame, model: str, loop: str, column: str) -> float:
@@ -361,7 +372,7 @@ def gpu(view: BenchView) -> None:
 
 
 def reparam_overhead(view: BenchView) -> None:
-    view.table(pd.DataFrame(view.reparam["rows"])[REPARAM_COLUMNS], "reparam_overhead",
+    view.table(reparam_frame(view.reparam), "reparam_overhead",
                "Training-step overhead of each parametrization", data=f"{RANDOM}; {reparam_label(view.reparam)}")
 
 

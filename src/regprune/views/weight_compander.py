@@ -22,6 +22,7 @@ from ..chapters.weight_compander import LABELS, LR_TUNED, describe, lr_tuned, sp
 from ..claims.weight_compander import layers
 from ..layers import weight_layers
 from . import ChapterView
+from .benchmarks import reparam_frame, reparam_label
 
 GRID = ["model", "method"]
 EFFECTS = ["first_max_abs_w", "all_max_abs_w_end", "first_near_1e-3_%", "first_near_1e-2_%", "first_p93_minus_p7"]
@@ -207,13 +208,8 @@ def verdict_lines(main: pd.DataFrame, chosen: dict, effects: pd.DataFrame, tuned
 
 def overhead_frame(bench: dict[str, Any]) -> tuple[pd.DataFrame, str]:
     """The stored overhead bench (``bench/reparam_overhead.py``) as a table, and what it ran on."""
-    table = pd.DataFrame(bench["rows"])
-    cols = [c for c in ("model", "variant", "samples_per_s", "time_ratio", "overhead_pct", "baked_inference_ratio")
-            if c in table]
-    env = bench["environment"]
-    data = (f"random MNIST/CIFAR-shaped batches of {bench['settings'].get('batch_size', 128)}; "
-            f"{env.get('cpu', env.get('device', ''))}, torch {env.get('torch')}")
-    return table[cols], data
+    data = f"random MNIST/CIFAR-shaped batches of {bench['settings'].get('batch_size', 128)}; {reparam_label(bench)}"
+    return reparam_frame(bench), data
 
 
 def _figure(view: ChapterView, fig, name: str, title: str, seeds: Any) -> None:
