@@ -192,6 +192,20 @@ def subnormal_grads(model: nn.Module) -> int:
                for p in model.parameters() if (g := p.grad) is not None)
 
 
+def median_time(once: Callable[[], None], repeats: int, n: int, sync: Callable[[], None]) -> float:
+    """Median over ``repeats`` of the mean time of ``n`` calls of ``once`` (after one untimed call)."""
+    once()
+    times = []
+    for _ in range(repeats):
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            once()
+        sync()
+        times.append((time.perf_counter() - t0) / n)
+    return statistics.median(times)
+
+
 def kernel_floor(model: nn.Module, repeats: int, n: int = 20, sync: Callable[[], None] = lambda: None) -> float:
     """Median seconds a step spends in a fixed compander's own kernels alone (``reparam._f_over``
     for ``Psi(v)``, ``reparam._grad_v`` for the backward), on ``model``'s weights, no autograd."""
@@ -203,16 +217,7 @@ def kernel_floor(model: nn.Module, repeats: int, n: int = 20, sync: Callable[[],
             t, _ = reparam._f_over(c.fn, v, c.b)
             reparam._grad_v(c.fn, t, v, c.a, c.b)
 
-    once()
-    times = []
-    for _ in range(repeats):
-        sync()
-        t0 = time.perf_counter()
-        for _ in range(n):
-            once()
-        sync()
-        times.append((time.perf_counter() - t0) / n)
-    return statistics.median(times)
+    return median_time(once, repeats, n, sync)
 
 
 def alone(trainer: "Trainer", repeats: int, n: int = 20, sync: Callable[[], None] = lambda: None) -> float:
@@ -234,18 +239,10 @@ def alone(trainer: "Trainer", repeats: int, n: int = 20, sync: Callable[[], None
             ws = [m.weight for m in layers]
         torch.autograd.backward(ws, grads)
 
-    once()
-    times = []
-    for _ in range(repeats):
-        sync()
-        t0 = time.perf_counter()
-        for _ in range(n):
-            once()
-        sync()
-        times.append((time.perf_counter() - t0) / n)
+    seconds = median_time(once, repeats, n, sync)
     for p in originals:
         p.grad = None
-    return statistics.median(times)
+    return seconds
 
 
 def make_inference(model: nn.Module, channels_last: bool) -> Callable[[list, int, int], None]:
