@@ -382,6 +382,10 @@ def test_folded_decay_acts_only_inside_a_training_step():
     net.eval()
     ours, bare = _grads(net, splits)
     assert torch.allclose(ours, bare, atol=1e-6)
+    with pytest.raises(RuntimeError, match="a step that fails"), context():  # a failing step switches it off too
+        assert net[0].parametrizations.weight[0].folded_decay == weight_decay
+        raise RuntimeError("a step that fails")
+    assert all(m.parametrizations.weight[0].folded_decay == 0.0 for m in (net[0], net[4]))
 
 
 def test_decay_is_a_penalty_where_it_cannot_be_folded():
