@@ -234,10 +234,11 @@ def main() -> None:
     for k in kinds.values():  # where the kinds were timed on this CPU: the kernels' share of an epoch
         t = timed.get(k["kind"]) if same_cpu else None
         if t is not None:
-            epoch = [epoch_cost(k, e, key) for e in (1, 2) for key in ("kernel_s", "flops")]  # as epochs.py times
+            kernel_s, flops = (sum(epoch_cost(k, e, key) for e in (1, 2)) / 2  # epochs 2 and 3, as epochs.py times
+                               for key in ("kernel_s", "flops"))
             k["epoch_s"] = t["epoch_s"]
-            k["kernel_share"] = (epoch[0] + epoch[2]) / 2 / t["epoch_s"]
-            k["achieved_gflops"] = (epoch[1] + epoch[3]) / 2 / t["epoch_s"] / 1e9
+            k["kernel_share"] = kernel_s / t["epoch_s"]
+            k["achieved_gflops"] = flops / t["epoch_s"] / 1e9
     result = {"created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "environment": environment.describe("cpu"),
               "settings": {"repeats": REPEATS, "min_loop_s": MIN_LOOP_S, "epochs_timed_on_this_cpu": same_cpu},
               "grids": grids, "kinds": list(kinds.values()),

@@ -63,10 +63,16 @@ def _overhead(row: dict, target: float) -> tuple[str, bool | str]:
     return f"{row['overhead_pct']:+.1f}% [{lo:+.1f}%, {hi:+.1f}%]{floor}", _versus(lo, hi, target)
 
 
+def cpu_name(result: dict) -> str | None:
+    """The CPU's model a bench file was measured on (None where it ran on a GPU or did not say)."""
+    env = result.get("environment", {})
+    return env.get("cpu_model") if env.get("device", "cpu") == "cpu" else None
+
+
 def _when(result: dict) -> str:
     env = result.get("environment", {})
     commit = (env.get("git_commit") or "")[:7]
-    cpu = f"on {env['cpu_model']}" if env.get("device", "cpu") == "cpu" and env.get("cpu_model") else ""
+    cpu = f"on {name}" if (name := cpu_name(result)) else ""
     return " ".join(p for p in (result.get("created", "")[:10], commit, "(dirty)" if env.get("git_dirty") else "", cpu)
                     if p)
 
@@ -131,7 +137,7 @@ def _floor_text(floor: dict | None, target: float) -> str:
     already lies above the target; '' where not measured."""
     if floor is None:
         return ""
-    cpu = floor.get("environment", {}).get("cpu_model") or "one CPU"
+    cpu = cpu_name(floor) or "one CPU"
     above = (f", above the {target:g} h target: out of reach on this CPU without faster kernels or changed results"
              if floor["floor_hours"] > target else "")
     return (f"; floor {floor['floor_hours']:.1f} h on {cpu} with every matrix kernel alone and all other work free "

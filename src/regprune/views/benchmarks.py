@@ -125,8 +125,8 @@ def matmul_line(throughput: dict[str, Any]) -> str:
 def reparam_label(reparam: dict[str, Any]) -> str:
     """The machine a reparam bench ran on (the CPU's model where it is a CPU), torch, the date."""
     env = reparam["environment"]
-    cpu = env.get("cpu_model") if env.get("device", "cpu") == "cpu" else None
-    parts = (cpu or env.get("device_name", env.get("device", "")), f"torch {env['torch']}" if "torch" in env else "",
+    parts = (targets_module.cpu_name(reparam) or env.get("device_name", env.get("device", "")),
+             f"torch {env['torch']}" if "torch" in env else "",
              reparam.get("created", "")[:10])
     return ", ".join(p for p in parts if p)
 
@@ -225,12 +225,11 @@ def floor_frame(floor: dict[str, Any], shown: int = FLOOR_KINDS_SHOWN) -> pd.Dat
 
 def floor_line(floor: dict[str, Any], target_hours: float) -> str:
     """The floor under the whole regeneration against the target."""
-    env = floor.get("environment", {})
+    machine = targets_module.cpu_name(floor) or floor.get("environment", {}).get("device_name", "?")
     verdict = "above" if floor["floor_hours"] > target_hours else "at or below"
     return (f"floor: {floor['floor_hours']:.1f} h with every matrix kernel alone and all other work free "
             f"(MNIST and LIBSVM {floor['floor_other_hours']:.1f} h, CIFAR {floor['floor_cifar_hours']:.1f} h), "
-            f"{verdict} the target of {target_hours:g} h; {env.get('cpu_model') or env.get('device_name', '?')}, "
-            f"{floor['created'][:10]}")
+            f"{verdict} the target of {target_hours:g} h; {machine}, {floor['created'][:10]}")
 
 
 def history_frame(history: pd.DataFrame) -> pd.DataFrame:
@@ -301,7 +300,7 @@ def regeneration(view: BenchView) -> None:
         view.table(floor_frame(floor), "regeneration_floor", "The kinds of run with the largest floors: hours of "
                    "matrix kernels over all their runs, and the kernels' share of a measured epoch",
                    data=f"recorded kernel calls replayed on random tensors; "
-                        f"{floor.get('environment', {}).get('cpu_model') or 'one CPU'}, {floor['created'][:10]}",
+                        f"{targets_module.cpu_name(floor) or 'one CPU'}, {floor['created'][:10]}",
                    precision=2)
     if view.regeneration_history is not None:
         view.table(history_frame(view.regeneration_history), "regeneration_history",
